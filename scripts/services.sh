@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Brings up, idempotently and on loopback only, every local service edgeplane needs:
+# PostgreSQL, Redis, Docker Engine, nginx (binary only: the gateway is started by edgeplane),
+# a local OCI registry playing the primary registry (ghcr.io), and the locally built test image.
+# Safe to run again and again: whatever already answers is left alone. It only ever stops
+# nothing; processes it starts are recorded by pid under the services directory.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SERVICES_DIR=${EDGEPLANE_SERVICES_DIR:-$ROOT/.edgeplane/services}
+PG_PORT=${EDGEPLANE_PG_PORT:-5432}
+REDIS_PORT=${EDGEPLANE_REDIS_PORT:-6379}
+PRIMARY_REGISTRY_PORT=${EDGEPLANE_PRIMARY_REGISTRY_PORT:-5001}
+TEST_IMAGE=${EDGEPLANE_TEST_BASE_IMAGE:-edgeplane-test/httpd:base}
+
+mkdir -p "$SERVICES_DIR"
+log() { printf '[services] %s\n' "$*" >&2; }
+
+APT_UPDATED=0
+apt_install() {
+  if ! command -v apt-get >/dev/null 2>&1; then
+    log "missing packages ($*) and no apt-get: install them by hand"
+    exit 1
+  fi
+  if [ "$APT_UPDATED" = 0 ]; then
+    log "apt-get update"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    APT_UPDATED=1
+  fi
+  log "installing: $*"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# wait_for DESCRIPTION SECONDS COMMAND...
+wait_for() {
+  local what=$1 seconds=$2
+  shift 2
+  local i
+  for ((i = 0; i < seconds * 4; i++)); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.25
+  done
+  log "$what did not come up within ${seconds}s"
+  return 1
+}
+
+# ---- packages --------------------------------------------------------------------------------
+need=()
+command -v dockerd >/dev/null 2>&1 || need+=(docker.io iptables)
+command -v nginx >/dev/null 2>&1 || need+=(nginx-light)
+command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
+dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v pg_isready >/dev/null 2>&1 || need+=(postgresql postgresql-client)
+command -v curl >/dev/null 2>&1 || need+=(curl ca-certificates)
+if [ ${#need[@]} -gt 0 ]; then apt_install "${need[@]}"; fi
+
+# ---- PostgreSQL ------------------------------------------------------------------------------
+pg_up() { pg_isready -q -h 127.0.0.1 -p "$PG_PORT"; }
+if ! pg_up; then
+  if command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ]; then
+    ver=$(ls /etc/postgresql | sort -V | tail -n 1)
+    [ -d "/etc/postgresql/$ver/main" ] || pg_createcluster "$ver" main >/dev/null
+    conf=/etc/postgresql/$ver/main
+    # loopback trust auth, as on a developer machine; never listens beyond loopback
+    if ! grep -q 'edgeplane-local' "$conf/pg_hba.conf"; then
+      sed -i '1i host all all 127.0.0.1/32 trust # edgeplane-local\nhost all all ::1/128 trust # edgeplane-local' "$conf/pg_hba.conf"
+    fi
+    log "starting PostgreSQL $ver"
+    pg_ctlcluster --skip-systemctl-redirect "$ver" main start || true
+  fi
+  wait_for "PostgreSQL on 127.0.0.1:$PG_PORT" 30 pg_up
+fi
+
+# ---- Redis -----------------------------------------------------------------------------------
+redis_up() { redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping | grep -q PONG; }
+if ! redis_up; then
+  log "starting Redis on 127.0.0.1:$REDIS_PORT"
+  mkdir -p "$SERVICES_DIR/redis"
+  redis-server --daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" --save "" --appendonly no \
+    --dir "$SERVICES_DIR/redis" --logfile "$SERVICES_DIR/redis/redis.log" \
+    --pidfile "$SERVICES_DIR/redis/redis.pid"
+  wait_for "Redis on 127.0.0.1:$REDIS_PORT" 15 redis_up
+fi
+
+# ---- Docker Engine ---------------------------------------------------------------------------
+docker_up() { docker info >/dev/null 2>&1; }
+if ! docker_up; then
+  log "starting dockerd"
+  mkdir -p "$SERVICES_DIR/docker"
+  nohup dockerd --host unix:///var/run/docker.sock >"$SERVICES_DIR/docker/dockerd.log" 2>&1 &
+  echo $! >"$SERVICES_DIR/docker/dockerd.pid"
+  wait_for "dockerd" 60 docker_up
+fi
+
+# ---- primary registry (plays ghcr.io) on loopback --------------------------------------------
+registry_up() { curl -fsS "http://127.0.0.1:$1/v2/" >/dev/null 2>&1; }
+start_registry() {
+  local name=$1 port=$2 dir="$SERVICES_DIR/$1"
+  mkdir -p "$dir/data"
+  cat >"$dir/config.yml" <<YAML
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $dir/data
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:$port
+YAML
+  log "starting registry '$name' on 127.0.0.1:$port"
+  nohup docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 &
+  echo $! >"$dir/registry.pid"
+  wait_for "registry $name" 15 registry_up "$port"
+}
+registry_up "$PRIMARY_REGISTRY_PORT" || start_registry primary-registry "$PRIMARY_REGISTRY_PORT"
+
+# ---- the locally built test image --------------------------------------------------------------
+# A busybox httpd that serves $APP_MESSAGE on $PORT: built from Debian's busybox-static, no pulls.
+if ! docker image inspect "$TEST_IMAGE" >/dev/null 2>&1; then
+  log "building $TEST_IMAGE from busybox-static"
+  rootfs=$(mktemp -d)
+  mkdir -p "$rootfs/bin" "$rootfs/www" "$rootfs/tmp"
+  cp /bin/busybox "$rootfs/bin/busybox"
+  for applet in sh httpd echo cat sleep wget; do ln -s busybox "$rootfs/bin/$applet"; done
+  cat >"$rootfs/bin/serve" <<'SH'
+#!/bin/sh
+echo "${APP_MESSAGE:-hello from edgeplane}" > /www/index.html
+echo ok > /www/healthz
+exec httpd -f -p "${PORT:-8080}" -h /www
+SH
+  chmod 755 "$rootfs/bin/serve"
+  tar -C "$rootfs" -c . | docker import \
+    --change 'CMD ["/bin/serve"]' --change 'ENV PORT=8080' --change 'EXPOSE 8080' \
+    - "$TEST_IMAGE" >/dev/null
+  rm -rf "$rootfs"
+fi
+
+log "ready: postgres 127.0.0.1:$PG_PORT, redis 127.0.0.1:$REDIS_PORT, docker, nginx, registry 127.0.0.1:$PRIMARY_REGISTRY_PORT"
