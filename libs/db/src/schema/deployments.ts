@@ -1,0 +1,61 @@
+import { bigserial, index, integer, pgTable, text } from "drizzle-orm/pg-core";
+import { at, createdAt, updatedAt } from "./columns.ts";
+import { environments } from "./environments.ts";
+import { projects } from "./projects.ts";
+
+export const DEPLOYMENT_PHASES = [
+  "queued",
+  "staging",
+  "starting",
+  "routing",
+  "ready",
+  "failed",
+  "superseded",
+] as const;
+export type DeploymentPhase = (typeof DEPLOYMENT_PHASES)[number];
+export const TERMINAL_PHASES: readonly DeploymentPhase[] = ["ready", "failed", "superseded"];
+
+export const deployments = pgTable(
+  "deployments",
+  {
+    id: text("id").primaryKey(),
+    projectId: text("project_id")
+      .notNull()
+      .references(() => projects.id),
+    environmentId: text("environment_id")
+      .notNull()
+      .references(() => environments.id),
+    generation: integer("generation").notNull(),
+    image: text("image").notNull(),
+    digest: text("digest"),
+    status: text("status").$type<DeploymentPhase>().notNull().default("queued"),
+    error: text("error"),
+    requestedBy: text("requested_by"),
+    queuedAt: at("queued_at").notNull().defaultNow(),
+    stagingAt: at("staging_at"),
+    startingAt: at("starting_at"),
+    routingAt: at("routing_at"),
+    readyAt: at("ready_at"),
+    failedAt: at("failed_at"),
+    supersededAt: at("superseded_at"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index("deployments_environment").on(t.environmentId, t.generation)],
+);
+export type DeploymentRow = typeof deployments.$inferSelect;
+
+export const deploymentEvents = pgTable(
+  "deployment_events",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    deploymentId: text("deployment_id")
+      .notNull()
+      .references(() => deployments.id, { onDelete: "cascade" }),
+    phase: text("phase").$type<DeploymentPhase>().notNull(),
+    message: text("message"),
+    at: at("at").notNull().defaultNow(),
+  },
+  (t) => [index("deployment_events_deployment").on(t.deploymentId, t.id)],
+);
+export type DeploymentEventRow = typeof deploymentEvents.$inferSelect;

@@ -1,0 +1,46 @@
+import { integer, pgTable, text, unique } from "drizzle-orm/pg-core";
+import { at, createdAt, updatedAt } from "./columns.ts";
+import { projects } from "./projects.ts";
+
+export const ENVIRONMENT_STATUSES = [
+  "pending",
+  "deploying",
+  "ready",
+  "failed",
+  "sleeping",
+  "destroying",
+  "destroyed",
+] as const;
+export type EnvironmentStatus = (typeof ENVIRONMENT_STATUSES)[number];
+
+export const environments = pgTable(
+  "environments",
+  {
+    id: text("id").primaryKey(),
+    projectId: text("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "restrict" }),
+    name: text("name").notNull(),
+    kind: text("kind").$type<"fixed" | "preview">().notNull(),
+    hostname: text("hostname").notNull().unique(),
+    status: text("status").$type<EnvironmentStatus>().notNull().default("pending"),
+    /** Bumped by every change of intent; jobs of an older generation are superseded. */
+    generation: integer("generation").notNull().default(0),
+    desiredImage: text("desired_image"),
+    desiredDigest: text("desired_digest"),
+    currentDeploymentId: text("current_deployment_id"),
+    /** The newest healthy container for the current generation (set by worker-reconcile). */
+    observedContainerId: text("observed_container_id"),
+    observedHostPort: integer("observed_host_port"),
+    /** The container the gateway routes to (set by worker-ingress after a reload). */
+    routedContainerId: text("routed_container_id"),
+    routedHostPort: integer("routed_host_port"),
+    pullRequest: integer("pull_request"),
+    readyAt: at("ready_at"),
+    destroyedAt: at("destroyed_at"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [unique("environments_project_name").on(t.projectId, t.name)],
+);
+export type EnvironmentRow = typeof environments.$inferSelect;

@@ -1,0 +1,4 @@
+export * from "./api-tokens.ts";
+export * from "./deployments.ts";
+export * from "./environments.ts";
+export * from "./projects.ts";

@@ -1,0 +1,31 @@
+import { pino, type Logger } from "pino";
+
+export type { Logger };
+
+/** Paths redacted everywhere: a secret that reaches a log line is a leak. */
+const REDACT = [
+  "authorization",
+  "*.authorization",
+  "headers.authorization",
+  "*.headers.authorization",
+  "token",
+  "*.token",
+  "secret",
+  "*.secret",
+  "webhookSecret",
+  "*.webhookSecret",
+  "password",
+  "*.password",
+  "privateKey",
+  "*.privateKey",
+];
+
+export function createLogger(name: string, level = process.env.LOG_LEVEL ?? "info"): Logger {
+  return pino({
+    name,
+    level,
+    base: { app: name },
+    redact: { paths: REDACT, censor: "[redacted]" },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  });
+}

@@ -1,0 +1,21 @@
+import { z } from "zod";
+
+/** What a job is about. Signed by its producer; checked by its consumer against Postgres. */
+export const envelopeSchema = z.strictObject({
+  deploymentId: z.string().regex(/^dep_[0-9a-f]+$/).nullable(),
+  environmentId: z.string().regex(/^env_[0-9a-f]+$/),
+  projectId: z.string().regex(/^prj_[0-9a-f]+$/),
+  generation: z.number().int().nonnegative(),
+  image: z.string().max(512).nullable(),
+  issuedAt: z.number().int().positive(),
+  kid: z.string().regex(/^[0-9a-f]{16}$/),
+});
+export type Envelope = z.infer<typeof envelopeSchema>;
+export type EnvelopeInput = Omit<Envelope, "issuedAt" | "kid">;
+
+/** The job's data in Redis: the exact signed bytes and their signature. Nothing else, no secrets. */
+export const signedJobSchema = z.strictObject({
+  envelope: z.string().min(2).max(4096),
+  signature: z.string().regex(/^[A-Za-z0-9+/=_-]+$/),
+});
+export type SignedJob = z.infer<typeof signedJobSchema>;

@@ -1,0 +1,49 @@
+import { type JobsOptions, Queue } from "bullmq";
+import { Redis } from "ioredis";
+import type { EnvelopeInput } from "./envelope.ts";
+import type { QueueName } from "./names.ts";
+import type { Signer } from "./signing.ts";
+
+/** Attempts with exponential backoff and jitter; completed jobs bounded, failures kept as evidence. */
+export const DEFAULT_JOB_OPTIONS: JobsOptions = {
+  attempts: 6,
+  backoff: { type: "exponential", delay: 1000, jitter: 0.5 },
+  removeOnComplete: { count: 1000, age: 24 * 3600 },
+  removeOnFail: { count: 10_000, age: 14 * 24 * 3600 },
+};
+
+export function createRedis(url: string): Redis {
+  // BullMQ workers need maxRetriesPerRequest: null to wait out a Redis restart instead of failing.
+  return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false });
+}
+
+export interface Producer {
+  enqueue(queue: QueueName, input: EnvelopeInput, jobId: string, options?: JobsOptions): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Signs every job it enqueues; one BullMQ Queue per name, created on first use. */
+export function createProducer(options: { connection: Redis; prefix: string; signer: Signer }): Producer {
+  const queues = new Map<QueueName, Queue>();
+  const queueFor = (name: QueueName) => {
+    let queue = queues.get(name);
+    if (!queue) {
+      queue = new Queue(name, {
+        connection: options.connection,
+        prefix: options.prefix,
+        defaultJobOptions: DEFAULT_JOB_OPTIONS,
+      });
+      queues.set(name, queue);
+    }
+    return queue;
+  };
+  return {
+    async enqueue(name, input, jobId, jobOptions) {
+      const data = options.signer.sign(input);
+      await queueFor(name).add(name, data, { ...jobOptions, jobId });
+    },
+    async close() {
+      await Promise.all([...queues.values()].map((q) => q.close()));
+    },
+  };
+}
