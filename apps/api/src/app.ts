@@ -1,0 +1,68 @@
+import { DomainError } from "@edgeplane/domain";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { requestId } from "hono/request-id";
+import { requireToken } from "./auth.ts";
+import type { ApiDeps, AppEnv } from "./context.ts";
+import { isUnavailable, STATUS_OF } from "./errors.ts";
+import { registerCreateDeployment } from "./routes/deployments/create.ts";
+import { registerGetDeployment } from "./routes/deployments/get.ts";
+import { registerDestroyEnvironment } from "./routes/environments/destroy.ts";
+import { registerReadEnvironments } from "./routes/environments/read.ts";
+import { registerHealth } from "./routes/health.ts";
+import { registerCreateProject } from "./routes/projects/create.ts";
+import { registerReadProjects } from "./routes/projects/read.ts";
+import { registerCreateToken } from "./routes/tokens/create.ts";
+import { registerManageTokens } from "./routes/tokens/manage.ts";
+
+/** The whole HTTP API with one error handler: every error is `{ error: { code, message, requestId } }`. */
+export function createApp(deps: ApiDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.use(requestId());
+  app.use(
+    bodyLimit({
+      maxSize: deps.bodyLimitBytes,
+      onError: () => {
+        throw new DomainError("payload_too_large", `body larger than ${deps.bodyLimitBytes} bytes`);
+      },
+    }),
+  );
+  app.use("*", async (c, next) => {
+    const started = performance.now();
+    await next();
+    deps.log.info(
+      { requestId: c.get("requestId"), method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) },
+      "request",
+    );
+  });
+  registerHealth(app, deps);
+  app.use("/v1/*", requireToken(deps));
+  registerCreateProject(app, deps);
+  registerReadProjects(app, deps);
+  registerCreateToken(app, deps);
+  registerManageTokens(app, deps);
+  registerCreateDeployment(app, deps);
+  registerGetDeployment(app, deps);
+  registerReadEnvironments(app, deps);
+  registerDestroyEnvironment(app, deps);
+
+  app.notFound((c) =>
+    c.json({ error: { code: "not_found", message: `no route for ${c.req.method} ${c.req.path}`, requestId: c.get("requestId") } }, 404),
+  );
+  app.onError((error, c) => {
+    const requestId = c.get("requestId");
+    if (error instanceof DomainError) {
+      return c.json({ error: { code: error.code, message: error.message, requestId } }, STATUS_OF[error.code]);
+    }
+    if (isUnavailable(error)) {
+      deps.log.warn({ requestId, err: (error as Error).message }, "dependency unavailable");
+      return c.json(
+        { error: { code: "unavailable", message: "state store unavailable, nothing was changed; retry shortly", requestId } },
+        503,
+      );
+    }
+    deps.log.error({ requestId, err: (error as Error).message, stack: (error as Error).stack }, "unhandled error");
+    return c.json({ error: { code: "internal", message: "internal error", requestId } }, 500);
+  });
+  return app;
+}

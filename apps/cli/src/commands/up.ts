@@ -1,0 +1,102 @@
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { apiEnv, ingressEnv, loadConfig, reconcileEnv, stageEnv } from "@edgeplane/config";
+import { createDb, migrateDatabase } from "@edgeplane/db";
+import { NginxGateway } from "@edgeplane/gateway";
+import { createLogger } from "@edgeplane/log";
+import { routableEnvironments } from "@edgeplane/services";
+import { Supervisor } from "@edgeplane/supervisor";
+import { z } from "zod";
+import { loadLocalState } from "../state.ts";
+
+const ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
+const APPS = [
+  { name: "api", entry: "apps/api/src/main.ts", schema: apiEnv },
+  { name: "worker-stage", entry: "apps/worker-stage/src/main.ts", schema: stageEnv },
+  { name: "worker-reconcile", entry: "apps/worker-reconcile/src/main.ts", schema: reconcileEnv },
+  { name: "worker-ingress", entry: "apps/worker-ingress/src/main.ts", schema: ingressEnv },
+] as const;
+
+const upEnv = z.object({
+  EDGEPLANE_STATE_DIR: z.string().default(".edgeplane"),
+  DATABASE_URL: z.string().url().default("postgres://postgres@127.0.0.1:5432/edgeplane"),
+  EDGEPLANE_GATEWAY_HOST: z.string().default("127.0.0.1"),
+  EDGEPLANE_GATEWAY_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
+  EDGEPLANE_NGINX_BIN: z.string().default("nginx"),
+  EDGEPLANE_LOG_FORMAT: z.enum(["pretty", "json"]).default("pretty"),
+});
+
+/**
+ * `edgeplane up`: migrate, start the gateway and every app as its own process, and stop them
+ * all gracefully on SIGINT/SIGTERM. A failed migration stops everything before it starts.
+ */
+export async function up(): Promise<void> {
+  const log = createLogger("edgeplane");
+  const env = loadConfig(upEnv);
+  const stateDir = resolve(env.EDGEPLANE_STATE_DIR);
+  const state = await loadLocalState(stateDir);
+  const childEnv: Record<string, string | undefined> = {
+    ...process.env,
+    DATABASE_URL: env.DATABASE_URL,
+    EDGEPLANE_GATEWAY_DIR: resolve(stateDir, "gateway"),
+    EDGEPLANE_SIGNING_KEY: state.key.privateKey,
+    EDGEPLANE_PUBLIC_KEYS: `${state.key.kid}=${state.key.publicKey}`,
+    EDGEPLANE_ADMIN_TOKEN: process.env.EDGEPLANE_ADMIN_TOKEN ?? state.adminToken,
+  };
+  // every child's configuration is checked before anything starts
+  for (const app of APPS) loadConfig(app.schema, childEnv);
+
+  await migrateDatabase(env.DATABASE_URL);
+  log.info("migrations applied");
+
+  const gateway = new NginxGateway({
+    dir: resolve(stateDir, "gateway"),
+    listenHost: env.EDGEPLANE_GATEWAY_HOST,
+    listenPort: env.EDGEPLANE_GATEWAY_PORT,
+    nginxBin: env.EDGEPLANE_NGINX_BIN,
+  });
+  const { db, close } = createDb(env.DATABASE_URL, { max: 1 });
+  const routes = (await routableEnvironments(db)).flatMap((r) =>
+    r.port ? [{ hostname: r.hostname, upstreamPort: r.port, environmentId: r.id }] : [],
+  );
+  await close();
+  await gateway.apply(routes);
+  const nginx = await gateway.start();
+  log.info({ address: `http://${env.EDGEPLANE_GATEWAY_HOST}:${env.EDGEPLANE_GATEWAY_PORT}`, routes: routes.length }, "gateway listening");
+
+  const supervisor = new Supervisor({
+    write: (line) => process.stdout.write(`${line}\n`),
+    jsonLogs: env.EDGEPLANE_LOG_FORMAT === "json",
+  });
+  for (const app of APPS) {
+    supervisor.start({
+      name: app.name,
+      command: process.execPath,
+      args: ["--import", "tsx", resolve(ROOT, app.entry)],
+      env: childEnv,
+    });
+  }
+  if (!process.env.EDGEPLANE_ADMIN_TOKEN) {
+    log.info({ file: state.adminTokenPath }, "admin token written to file (EDGEPLANE_ADMIN_TOKEN overrides it)");
+  }
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "stopping all processes");
+    await supervisor.stop(25_000);
+    nginx.kill("SIGQUIT"); // graceful: finish in-flight requests
+    await new Promise((r) => (nginx.exitCode === null ? nginx.once("exit", r) : r(null)));
+    log.info("stopped");
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  nginx.on("exit", (code, signal) => {
+    if (!stopping) {
+      log.error({ code, signal }, "gateway exited; stopping");
+      void stop("gateway-exit");
+    }
+  });
+}

@@ -1,0 +1,3 @@
+export * from "./errors.ts";
+export * from "./image-ref.ts";
+export * from "./names.ts";

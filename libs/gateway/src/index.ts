@@ -1,0 +1,4 @@
+export * from "./errors.ts";
+export * from "./nginx.ts";
+export * from "./paths.ts";
+export * from "./render.ts";

@@ -1,0 +1,158 @@
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { promisify } from "node:util";
+import { GatewayConfigError } from "./errors.ts";
+import { type GatewayPaths, gatewayPaths } from "./paths.ts";
+import { canConnect } from "./port.ts";
+import { isProcessAlive, processTitle } from "./proc.ts";
+import { reloadAndWait } from "./reload.ts";
+import { type Route, renderNginxConfig } from "./render.ts";
+import { assertDir } from "./validate.ts";
+
+const execFileAsync = promisify(execFile);
+
+export interface NginxGatewayOptions {
+  /** Prefix dir for config, pid file, logs and temp dirs; a relative path is resolved against cwd. */
+  dir: string;
+  listenHost: string;
+  listenPort: number;
+  nginxBin?: string;
+}
+
+/**
+ * One nginx instance confined to its own dir. Config changes are validated with `nginx -t` before
+ * they replace the running config, and apply() resolves only once every nginx worker serves it.
+ */
+export class NginxGateway {
+  readonly dir: string;
+  readonly paths: GatewayPaths;
+  private readonly listenHost: string;
+  private readonly listenPort: number;
+  private readonly nginxBin: string;
+  /** Tail of the applies queued in this process; each waits for the one before it. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor({ dir, listenHost, listenPort, nginxBin = "nginx" }: NginxGatewayOptions) {
+    this.dir = resolve(dir);
+    assertDir(this.dir);
+    this.paths = gatewayPaths(this.dir);
+    this.listenHost = listenHost;
+    this.listenPort = listenPort;
+    this.nginxBin = nginxBin;
+  }
+
+  async prepare(): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    for (const path of Object.values(this.paths.temp)) await mkdir(path, { recursive: true });
+  }
+
+  async apply(routes: Route[]): Promise<void> {
+    const text = renderNginxConfig(routes, {
+      dir: this.dir,
+      listenHost: this.listenHost,
+      listenPort: this.listenPort,
+    });
+    await this.applyConfigText(text);
+  }
+
+  /** Validates, installs and (if nginx runs) reloads; on rejection the previous config keeps serving. */
+  applyConfigText(text: string): Promise<void> {
+    const run = this.queue.then(() => this.install(text));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  startCommand(): { command: string; args: string[] } {
+    return {
+      command: this.nginxBin,
+      args: ["-p", `${this.dir}/`, "-e", this.paths.errorLog, "-c", this.paths.config, "-g", "daemon off;"],
+    };
+  }
+
+  /** Spawns nginx in the foreground and resolves once it accepts connections. */
+  async start(): Promise<ChildProcess> {
+    await this.prepare();
+    const running = await this.masterPid();
+    if (running !== undefined) throw new Error(`nginx already runs for ${this.dir} (pid ${running})`);
+    if (!(await exists(this.paths.config))) await this.apply([]);
+
+    const { command, args } = this.startCommand();
+    const child = spawn(command, args, { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr?.on("data", (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-4000);
+    });
+    let failure: Error | undefined;
+    child.once("error", (error) => {
+      failure = error;
+    });
+    child.once("close", (code, signal) => {
+      failure ??= new Error(`nginx exited during startup (${signal ?? code}): ${stderr.trim()}`);
+    });
+
+    const deadline = Date.now() + 10_000;
+    while (!(await this.accepting(child.pid))) {
+      if (failure) throw failure;
+      if (Date.now() > deadline) {
+        child.kill("SIGTERM");
+        throw new Error(`nginx did not accept connections on ${this.listenHost}:${this.listenPort} in time`);
+      }
+      await sleep(20);
+    }
+    return child;
+  }
+
+  async isRunning(): Promise<boolean> {
+    return (await this.masterPid()) !== undefined;
+  }
+
+  private async install(text: string): Promise<void> {
+    await this.prepare();
+    const candidate = join(this.dir, `nginx.conf.${randomBytes(6).toString("hex")}.tmp`);
+    await writeFile(candidate, text, { mode: 0o600 });
+    try {
+      await this.test(candidate);
+    } catch (error) {
+      await rm(candidate, { force: true });
+      throw error;
+    }
+    await rename(candidate, this.paths.config);
+    const pid = await this.masterPid();
+    if (pid !== undefined) await reloadAndWait(pid);
+  }
+
+  private async test(configFile: string): Promise<void> {
+    const args = ["-t", "-q", "-p", `${this.dir}/`, "-e", "stderr", "-c", configFile];
+    try {
+      await execFileAsync(this.nginxBin, args);
+    } catch (error) {
+      const { code, stderr } = error as { code?: unknown; stderr?: string };
+      if (typeof code !== "number") throw error; // nginx itself could not be run
+      throw new GatewayConfigError(`nginx rejected the config: ${stderr?.trim() || `exit code ${code}`}`);
+    }
+  }
+
+  /** The pid of the live nginx master serving this dir, from its pid file. */
+  private async masterPid(): Promise<number | undefined> {
+    const text = await readFile(this.paths.pid, "utf8").catch(() => "");
+    const pid = Number(text.trim());
+    if (!Number.isInteger(pid) || pid <= 0 || !(await isProcessAlive(pid))) return undefined;
+    // A stale pid file may name a reused pid; never signal a process that is not an nginx master.
+    const title = await processTitle(pid);
+    return title?.startsWith("nginx: master process") ? pid : undefined;
+  }
+
+  private async accepting(pid: number | undefined): Promise<boolean> {
+    return pid !== undefined && (await this.masterPid()) === pid && canConnect(this.listenHost, this.listenPort);
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}

@@ -1,0 +1,113 @@
+import { GatewayConfigError } from "./errors.ts";
+import { gatewayPaths } from "./paths.ts";
+import { assertDir, assertEnvironmentId, assertHostname, assertListenHost, assertPort } from "./validate.ts";
+
+export interface Route {
+  hostname: string;
+  upstreamPort: number;
+  environmentId: string;
+}
+
+export interface RenderOptions {
+  /** Absolute prefix dir holding the config, pid file, logs and temp dirs. */
+  dir: string;
+  listenHost: string;
+  listenPort: number;
+}
+
+export const NOT_FOUND_BODY = "no environment serves this host\n";
+
+/**
+ * Renders the whole nginx main config from the routes alone, so the same state always yields the
+ * same bytes. Every value is validated first; throws GatewayConfigError on anything unexpected.
+ */
+export function renderNginxConfig(routes: Route[], opts: RenderOptions): string {
+  assertDir(opts.dir);
+  assertListenHost(opts.listenHost);
+  assertPort(opts.listenPort, "listen port");
+  const sorted = validateRoutes(routes);
+  const paths = gatewayPaths(opts.dir);
+  const listen = `${opts.listenHost.includes(":") ? `[${opts.listenHost}]` : opts.listenHost}:${opts.listenPort}`;
+
+  return `# Rendered by edgeplane from desired state; edits here are overwritten.
+worker_processes 1;
+# A reload waits for old workers to finish in-flight requests; this bounds how long that can take.
+worker_shutdown_timeout 10s;
+pid ${paths.pid};
+error_log ${paths.errorLog} warn;
+
+events {
+  worker_connections 1024;
+}
+
+http {
+  access_log off;
+  server_tokens off;
+  default_type text/plain;
+  # Names can be up to 253 characters; the default bucket size only fits short ones.
+  server_names_hash_bucket_size 512;
+
+  client_body_temp_path ${paths.temp.clientBody};
+  proxy_temp_path ${paths.temp.proxy};
+  fastcgi_temp_path ${paths.temp.fastcgi};
+  uwsgi_temp_path ${paths.temp.uwsgi};
+  scgi_temp_path ${paths.temp.scgi};
+
+  # Nothing is buffered to disk: request bodies stream to the upstream and responses pass through
+  # memory buffers. Started as root, nginx runs its workers as an unprivileged user that may not be
+  # able to reach this dir (e.g. under a 0700 home), so temp files would fail mid-request. The temp
+  # paths above only keep nginx from touching system dirs.
+  proxy_request_buffering off;
+  proxy_max_temp_file_size 0;
+
+  proxy_http_version 1.1;
+  proxy_set_header Host $host;
+  proxy_set_header X-Real-IP $remote_addr;
+  proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+  proxy_set_header X-Forwarded-Proto $scheme;
+  proxy_set_header X-Forwarded-Host $host;
+  proxy_set_header Upgrade $http_upgrade;
+  proxy_set_header Connection $connection_upgrade;
+  proxy_connect_timeout 5s;
+  proxy_send_timeout 60s;
+  proxy_read_timeout 60s;
+
+  # WebSocket upgrades pass through; other requests send no Connection header upstream.
+  map $http_upgrade $connection_upgrade {
+    default upgrade;
+    "" "";
+  }
+
+  server {
+    listen ${listen} default_server;
+    server_name _;
+    return 404 ${JSON.stringify(NOT_FOUND_BODY)};
+  }
+${sorted.map((route) => renderServer(route, listen)).join("")}}
+`;
+}
+
+function validateRoutes(routes: Route[]): Route[] {
+  const seen = new Set<string>();
+  for (const route of routes) {
+    assertHostname(route.hostname);
+    assertPort(route.upstreamPort, "upstream port");
+    assertEnvironmentId(route.environmentId);
+    if (seen.has(route.hostname)) throw new GatewayConfigError(`duplicate hostname ${route.hostname}`);
+    seen.add(route.hostname);
+  }
+  return [...routes].sort((a, b) => (a.hostname < b.hostname ? -1 : a.hostname > b.hostname ? 1 : 0));
+}
+
+function renderServer(route: Route, listen: string): string {
+  return `
+  # environment ${route.environmentId}
+  server {
+    listen ${listen};
+    server_name ${route.hostname};
+    location / {
+      proxy_pass http://127.0.0.1:${route.upstreamPort};
+    }
+  }
+`;
+}

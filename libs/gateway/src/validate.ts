@@ -1,0 +1,46 @@
+import { isIP } from "node:net";
+import { isAbsolute } from "node:path";
+import { GatewayConfigError } from "./errors.ts";
+
+// Every value below ends up inside nginx config text. Each check is an allow-list, so nothing that
+// could close a directive (`;`, `}`), start a variable (`$`), a regex (`~`) or a new line gets through.
+
+const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const ENVIRONMENT_ID = /^env_[0-9a-f]+$/;
+const SAFE_PATH = /^[A-Za-z0-9._/@+-]+$/;
+
+export function assertHostname(hostname: unknown): asserts hostname is string {
+  const ok =
+    typeof hostname === "string" &&
+    hostname.length <= 253 &&
+    hostname.split(".").every((label) => DNS_LABEL.test(label));
+  if (!ok) throw new GatewayConfigError(`invalid hostname ${JSON.stringify(hostname)}`);
+}
+
+export function assertPort(port: unknown, what = "port"): asserts port is number {
+  const ok = typeof port === "number" && Number.isInteger(port) && port >= 1 && port <= 65535;
+  if (!ok) throw new GatewayConfigError(`invalid ${what} ${JSON.stringify(port)}`);
+}
+
+export function assertEnvironmentId(id: unknown): asserts id is string {
+  if (typeof id !== "string" || !ENVIRONMENT_ID.test(id)) {
+    throw new GatewayConfigError(`invalid environment id ${JSON.stringify(id)}`);
+  }
+}
+
+/** The listen address must be an IP literal: nginx would resolve a name once, at startup. */
+export function assertListenHost(host: unknown): asserts host is string {
+  if (typeof host !== "string" || isIP(host) === 0) {
+    throw new GatewayConfigError(`invalid listen host ${JSON.stringify(host)}: expected an IP address`);
+  }
+}
+
+export function assertDir(dir: unknown): asserts dir is string {
+  const ok =
+    typeof dir === "string" && isAbsolute(dir) && SAFE_PATH.test(dir) && !dir.split("/").includes("..");
+  if (!ok) {
+    throw new GatewayConfigError(
+      `invalid gateway dir ${JSON.stringify(dir)}: expected an absolute path of letters, digits and ._/@+-`,
+    );
+  }
+}

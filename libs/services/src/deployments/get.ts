@@ -1,0 +1,26 @@
+import { asc, deploymentEvents, deployments, environments, eq, projects } from "@edgeplane/db";
+import { notFound } from "@edgeplane/domain";
+import { authorize, type Principal } from "../auth/principal.ts";
+import type { ServiceContext } from "../context.ts";
+import { deploymentView } from "../views.ts";
+
+export async function getDeployment({ ctx, principal, id }: { ctx: ServiceContext; principal: Principal; id: string }) {
+  const [row] = await ctx.db
+    .select({ d: deployments, e: environments, p: projects })
+    .from(deployments)
+    .innerJoin(environments, eq(environments.id, deployments.environmentId))
+    .innerJoin(projects, eq(projects.id, deployments.projectId))
+    .where(eq(deployments.id, id))
+    .limit(1);
+  if (!row) throw notFound(`deployment '${id}'`);
+  authorize(principal, "read", row.p.id);
+  const events = await ctx.db
+    .select()
+    .from(deploymentEvents)
+    .where(eq(deploymentEvents.deploymentId, id))
+    .orderBy(asc(deploymentEvents.id));
+  return {
+    ...deploymentView(row.d, row.e, row.p, ctx.urls),
+    events: events.map((e) => ({ phase: e.phase, message: e.message, at: e.at.toISOString() })),
+  };
+}

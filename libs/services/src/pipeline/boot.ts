@@ -1,0 +1,71 @@
+import type { WorkerEnv } from "@edgeplane/config";
+import { createDb, type Db, type Sql } from "@edgeplane/db";
+import { createLogger, type Logger } from "@edgeplane/log";
+import {
+  createProducer,
+  createRedis,
+  createSigner,
+  createVerifier,
+  type JobContext,
+  type Producer,
+  parsePublicKeys,
+  type QueueName,
+  runWorker,
+  shutdownOnSignal,
+} from "@edgeplane/queue";
+
+export interface WorkerDeps {
+  db: Db;
+  sql: Sql;
+  producer: Producer;
+  log: Logger;
+}
+
+/**
+ * The whole life of a worker process: connect, verify-and-process jobs from one queue, and on
+ * SIGTERM stop taking work, finish what runs (under a deadline), close everything, exit.
+ */
+export async function bootWorker(options: {
+  name: string;
+  queue: QueueName;
+  env: WorkerEnv;
+  setup: (deps: WorkerDeps) => Promise<(ctx: JobContext) => Promise<void>>;
+  closers?: Array<() => Promise<unknown>>;
+}): Promise<void> {
+  const { env } = options;
+  const log = createLogger(options.name, env.LOG_LEVEL);
+  const { db, sql, close: closeDb } = createDb(env.DATABASE_URL, { max: env.EDGEPLANE_WORKER_CONCURRENCY + 4 });
+  const producerRedis = createRedis(env.REDIS_URL);
+  const workerRedis = createRedis(env.REDIS_URL);
+  const producer = createProducer({
+    connection: producerRedis,
+    prefix: env.EDGEPLANE_QUEUE_PREFIX,
+    signer: createSigner(env.EDGEPLANE_SIGNING_KEY),
+  });
+  const process = await options.setup({ db, sql, producer, log });
+  const worker = runWorker({
+    queue: options.queue,
+    connection: workerRedis,
+    prefix: env.EDGEPLANE_QUEUE_PREFIX,
+    verifier: createVerifier(parsePublicKeys(env.EDGEPLANE_PUBLIC_KEYS), env.EDGEPLANE_JOB_MAX_AGE_MS),
+    log,
+    concurrency: env.EDGEPLANE_WORKER_CONCURRENCY,
+    process,
+  });
+  shutdownOnSignal({
+    log,
+    timeoutMs: env.EDGEPLANE_SHUTDOWN_TIMEOUT_MS,
+    workers: [worker],
+    closers: [
+      () => producer.close(),
+      async () => {
+        producerRedis.disconnect();
+        workerRedis.disconnect();
+      },
+      closeDb,
+      ...(options.closers ?? []),
+    ],
+  });
+  await worker.waitUntilReady();
+  log.info({ queue: options.queue, concurrency: env.EDGEPLANE_WORKER_CONCURRENCY }, "worker ready");
+}

@@ -1,0 +1,45 @@
+import type { Db } from "@edgeplane/db";
+import type { JobContext } from "@edgeplane/queue";
+import { UnrecoverableError } from "@edgeplane/queue";
+import { EnvelopeMismatch, failDeployment, type JobState, loadJobState, markPhase } from "./state.ts";
+
+/** A failure a human must act on: recorded on the deployment, never retried. */
+export class PermanentFailure extends UnrecoverableError {
+  override name = "PermanentFailure";
+}
+
+/**
+ * Runs one pipeline step for a verified job: checks the envelope against Postgres, skips
+ * superseded work (latest intent wins), and records the reason when a failure is final (a
+ * permanent failure, or the last attempt). Errors are rethrown so BullMQ sees them.
+ */
+export async function runStep(
+  db: Db,
+  { envelope, job, log }: JobContext,
+  step: (state: JobState) => Promise<void>,
+): Promise<void> {
+  let state: JobState;
+  try {
+    state = await loadJobState(db, envelope);
+  } catch (error) {
+    if (error instanceof EnvelopeMismatch) {
+      log.warn({ reason: error.message }, "refused job: envelope does not match state");
+      throw new UnrecoverableError(`refused: ${error.message}`);
+    }
+    throw error;
+  }
+  if (state.superseded) {
+    if (await markPhase(db, envelope.deploymentId, "superseded")) log.info("superseded by a newer deployment");
+    return;
+  }
+  try {
+    await step(state);
+  } catch (error) {
+    const final = error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    if (final) {
+      await failDeployment(db, envelope, (error as Error).message);
+      log.warn({ err: (error as Error).message }, "deployment failed");
+    }
+    throw error;
+  }
+}

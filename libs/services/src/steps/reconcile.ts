@@ -1,0 +1,98 @@
+import { pinnedRef, parseImageRef } from "@edgeplane/domain";
+import { type JobContext, jobIds, QUEUES } from "@edgeplane/queue";
+import { type Runtime, waitHealthy } from "@edgeplane/runtime";
+import { withAdvisoryLock } from "../pipeline/lock.ts";
+import type { WorkerDeps } from "../pipeline/boot.ts";
+import { loadJobState, markPhase, updateEnvironmentAt } from "../pipeline/state.ts";
+import { PermanentFailure, runStep } from "../pipeline/step.ts";
+
+export interface ReconcileDeps extends WorkerDeps {
+  runtime: Runtime;
+  instance: string;
+  healthTimeoutMs: number;
+}
+
+/**
+ * reconcile: make the runtime match the environment row, level-triggered and idempotent.
+ * - destroying: remove every container of the environment, then let ingress drop the route.
+ * - otherwise: ensure one healthy container of the current generation (start it and wait for its
+ *   health check if missing), hand it to ingress, and remove containers that are neither the
+ *   observed one nor the one the gateway still routes to.
+ * One reconcile at a time per environment (advisory lock); a newer generation supersedes.
+ */
+export function reconcileEnvironment(deps: ReconcileDeps) {
+  return (ctx: JobContext) =>
+    runStep(deps.db, ctx, () =>
+      withAdvisoryLock(deps.sql, `reconcile:${ctx.envelope.environmentId}`, async () => {
+        const { envelope, log } = ctx;
+        // re-read under the lock: another reconcile may have run meanwhile
+        const { env, project, superseded } = await loadJobState(deps.db, envelope);
+        if (superseded) {
+          await markPhase(deps.db, envelope.deploymentId, "superseded");
+          return;
+        }
+        const containers = await deps.runtime.list({ environmentId: env.id });
+
+        if (env.status === "destroying" || env.status === "destroyed") {
+          for (const c of containers) await deps.runtime.remove(c.id);
+          await updateEnvironmentAt(deps.db, envelope, { observedContainerId: null, observedHostPort: null });
+          await deps.producer.enqueue(QUEUES.ingress, envelope, jobIds.ingress(env.id, env.generation));
+          log.info({ removed: containers.length }, "environment containers removed");
+          return;
+        }
+        if (!env.desiredImage || !env.desiredDigest) return; // staging has not finished: nothing to run yet
+
+        let current = containers.find((c) => c.generation === env.generation && c.running && c.id === env.observedContainerId);
+        if (!current) {
+          await markPhase(deps.db, envelope.deploymentId, "starting");
+          for (const c of containers.filter((c) => c.generation === env.generation)) await deps.runtime.remove(c.id);
+          const image = pinnedRef(parseImageRef(env.desiredImage), env.desiredDigest);
+          const started = Date.now();
+          const container = await deps.runtime.start({
+            instance: deps.instance,
+            projectId: project.id,
+            projectName: project.name,
+            environmentId: env.id,
+            environmentName: env.name,
+            deploymentId: envelope.deploymentId,
+            generation: env.generation,
+            image,
+            containerPort: project.port,
+            env: project.env,
+          });
+          const port = container.hostPort ?? 0;
+          const health = await waitHealthy({
+            port,
+            path: project.healthcheckPath,
+            timeoutMs: deps.healthTimeoutMs,
+            stillAlive: async () => (await deps.runtime.list({ environmentId: env.id })).some((c) => c.id === container.id && c.running),
+          });
+          if (!health.healthy) {
+            const logs = await deps.runtime.logsTail(container.id, 20);
+            await deps.runtime.remove(container.id);
+            throw new PermanentFailure(
+              `container did not become healthy within ${Math.round(deps.healthTimeoutMs / 1000)}s (${health.lastError})${logs ? `; last output: ${logs.trim().slice(-500)}` : ""}`,
+            );
+          }
+          log.info({ container: container.id.slice(0, 12), port, ms: Date.now() - started }, "container healthy");
+          if (!(await updateEnvironmentAt(deps.db, envelope, { observedContainerId: container.id, observedHostPort: port }))) {
+            await deps.runtime.remove(container.id); // superseded while starting
+            return;
+          }
+          current = container;
+        }
+
+        const keep = new Set([current.id, env.routedContainerId]);
+        for (const c of containers) {
+          if (!keep.has(c.id)) {
+            await deps.runtime.remove(c.id);
+            log.info({ container: c.id.slice(0, 12), generation: c.generation }, "removed old container");
+          }
+        }
+        if (env.routedContainerId !== current.id || env.status !== "ready") {
+          await markPhase(deps.db, envelope.deploymentId, "routing");
+          await deps.producer.enqueue(QUEUES.ingress, envelope, jobIds.ingress(env.id, env.generation));
+        }
+      }),
+    );
+}

@@ -1,0 +1,2 @@
+export * from "./log-lines.ts";
+export * from "./supervisor.ts";

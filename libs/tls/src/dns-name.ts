@@ -1,0 +1,13 @@
+const label = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/**
+ * A lowercase DNS name a certificate may cover: `pr-1.preview.test`, or a wildcard whose `*` is the whole
+ * leftmost label and stands above at least two labels (`*.preview.test`, never `*.test` or `a.*.test`).
+ */
+export function isCertificateName(name: string): boolean {
+  if (name.length === 0 || name.length > 253) return false;
+  const labels = name.split(".");
+  const [first, ...rest] = labels;
+  if (first === "*") return rest.length >= 2 && rest.every((l) => label.test(l));
+  return labels.every((l) => label.test(l));
+}
