@@ -1,0 +1,33 @@
+import Docker from "dockerode";
+
+export const docker = new Docker({ socketPath: process.env.DOCKER_SOCKET ?? "/var/run/docker.sock" });
+export const PRIMARY_REGISTRY = `127.0.0.1:${process.env.EDGEPLANE_PRIMARY_REGISTRY_PORT ?? "5001"}`;
+const BASE = process.env.EDGEPLANE_TEST_BASE_IMAGE ?? "edgeplane-test/httpd:base";
+
+function follow(stream: NodeJS.ReadableStream): Promise<void> {
+  return new Promise((resolve, reject) =>
+    docker.modem.followProgress(stream, (error: Error | null, output: Array<{ error?: string }>) => {
+      const failed = output?.find((e) => e.error);
+      if (error || failed) reject(error ?? new Error(failed?.error));
+      else resolve();
+    }),
+  );
+}
+
+/**
+ * Builds a variant of the locally built busybox httpd image (it serves `message` at / and ok at
+ * /healthz) and pushes it to the local registry playing ghcr.io. Returns the tag reference.
+ */
+export async function publishTestImage(repository: string, tag: string, options: { message?: string; cmd?: string[] } = {}) {
+  const container = await docker.createContainer({ Image: BASE });
+  const changes = [`ENV APP_MESSAGE=${options.message ?? `${repository}:${tag}`}`];
+  if (options.cmd) changes.push(`CMD ${JSON.stringify(options.cmd)}`);
+  const ref = `${PRIMARY_REGISTRY}/${repository}`;
+  try {
+    await container.commit({ repo: ref, tag, changes });
+  } finally {
+    await container.remove({ force: true });
+  }
+  await follow(await docker.getImage(`${ref}:${tag}`).push({ authconfig: { serveraddress: PRIMARY_REGISTRY } }));
+  return `${ref}:${tag}`;
+}

@@ -1,0 +1,156 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { dropDatabase } from "@edgeplane/db";
+import { Redis } from "ioredis";
+import { docker } from "./images.ts";
+import { freePort } from "./ports.ts";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+export interface ApiResponse<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+/**
+ * A whole edgeplane, started the way a user starts it (`edgeplane up`), isolated from every other
+ * test by its own database, queue prefix, instance label, ports and state dir.
+ */
+export class TestSystem {
+  readonly id = randomBytes(4).toString("hex");
+  readonly instance = `t${this.id}`;
+  readonly prefix = `ept-${this.id}`;
+  readonly databaseUrl = `postgres://postgres@127.0.0.1:5432/edgeplane_t_${this.id}`;
+  readonly adminToken = `adm_${randomBytes(24).toString("base64url")}`;
+  apiPort = 0;
+  gatewayPort = 0;
+  stateDir = "";
+  logs: string[] = [];
+  private child: ChildProcess | null = null;
+
+  get apiUrl() {
+    return `http://127.0.0.1:${this.apiPort}`;
+  }
+
+  async start(extraEnv: Record<string, string> = {}): Promise<void> {
+    this.apiPort = await freePort();
+    this.gatewayPort = await freePort();
+    this.stateDir = await mkdtemp(join(tmpdir(), "edgeplane-e2e-"));
+    this.child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "apps/cli/src/main.ts"), "up"], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        DATABASE_URL: this.databaseUrl,
+        EDGEPLANE_QUEUE_PREFIX: this.prefix,
+        EDGEPLANE_INSTANCE: this.instance,
+        EDGEPLANE_API_PORT: String(this.apiPort),
+        EDGEPLANE_GATEWAY_PORT: String(this.gatewayPort),
+        EDGEPLANE_STATE_DIR: this.stateDir,
+        EDGEPLANE_ADMIN_TOKEN: this.adminToken,
+        EDGEPLANE_HEALTH_TIMEOUT_MS: "15000",
+        ...extraEnv,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    for (const stream of [this.child.stdout, this.child.stderr]) {
+      stream?.on("data", (chunk: Buffer) => this.logs.push(...chunk.toString().split("\n").filter(Boolean)));
+    }
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      if (this.child.exitCode !== null) throw new Error(`edgeplane up exited early:\n${this.logs.join("\n")}`);
+      const ready = await fetch(`${this.apiUrl}/readyz`).then((r) => r.ok, () => false);
+      if (ready && this.logs.some((l) => l.includes("[worker-ingress]") && l.includes("worker ready"))) return;
+      await sleep(200);
+    }
+    throw new Error(`edgeplane did not become ready:\n${this.logs.join("\n")}`);
+  }
+
+  async api<T = any>(method: string, path: string, options: { token?: string | null; body?: unknown } = {}) {
+    const token = options.token === undefined ? this.adminToken : options.token;
+    const response = await fetch(`${this.apiUrl}${path}`, {
+      method,
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(options.body !== undefined ? { "content-type": "application/json" } : {}),
+      },
+      body: options.body === undefined ? undefined : typeof options.body === "string" ? options.body : JSON.stringify(options.body),
+    });
+    const text = await response.text();
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {}
+    return { status: response.status, body: body as T, headers: response.headers } satisfies ApiResponse<T>;
+  }
+
+  /** A request through the gateway, as a browser with a hosts override would send it. */
+  async viaGateway(hostname: string, path = "/", agent?: { keepalive?: boolean }) {
+    const response = await fetch(`http://127.0.0.1:${this.gatewayPort}${path}`, {
+      headers: { host: hostname },
+      keepalive: agent?.keepalive,
+      signal: AbortSignal.timeout(5000),
+    });
+    return { status: response.status, text: await response.text() };
+  }
+
+  async waitForDeployment(id: string, until: (d: any) => boolean = (d) => ["ready", "failed", "superseded"].includes(d.status), timeoutMs = 60_000) {
+    const deadline = Date.now() + timeoutMs;
+    let last: any;
+    while (Date.now() < deadline) {
+      last = (await this.api("GET", `/v1/deployments/${id}`)).body;
+      if (until(last)) return last;
+      await sleep(100);
+    }
+    throw new Error(`deployment ${id} stuck: ${JSON.stringify(last)}\n${this.logs.slice(-40).join("\n")}`);
+  }
+
+  async waitForEnvironment(project: string, name: string, until: (e: any) => boolean, timeoutMs = 60_000) {
+    const deadline = Date.now() + timeoutMs;
+    let last: any;
+    while (Date.now() < deadline) {
+      last = (await this.api("GET", `/v1/projects/${project}/environments/${name}`)).body;
+      if (until(last)) return last;
+      await sleep(100);
+    }
+    throw new Error(`environment ${name} stuck: ${JSON.stringify(last)}\n${this.logs.slice(-40).join("\n")}`);
+  }
+
+  /** The containers this system's edgeplane owns, as Docker sees them. */
+  async containers(environmentId?: string) {
+    const labels = ["edgeplane.managed=true", `edgeplane.instance=${this.instance}`];
+    if (environmentId) labels.push(`edgeplane.environment=${environmentId}`);
+    return docker.listContainers({ all: true, filters: { label: labels } });
+  }
+
+  redis(): Redis {
+    return new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", { maxRetriesPerRequest: null });
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (child && child.exitCode === null) {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      await Promise.race([exited, sleep(30_000)]);
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+    // leave nothing behind: this system's containers, queues, database and state dir
+    for (const c of await this.containers()) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
+    const redis = this.redis();
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${this.prefix}:*`, "COUNT", 500);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== "0");
+    redis.disconnect();
+    await dropDatabase(this.databaseUrl).catch(() => {});
+    if (this.stateDir) await rm(this.stateDir, { recursive: true, force: true });
+  }
+}
