@@ -20,7 +20,7 @@ function follow(stream: NodeJS.ReadableStream): Promise<void> {
  */
 export async function publishTestImage(repository: string, tag: string, options: { message?: string; cmd?: string[] } = {}) {
   const container = await docker.createContainer({ Image: BASE });
-  const changes = [`ENV APP_MESSAGE=${options.message ?? `${repository}:${tag}`}`];
+  const changes = [`ENV APP_MESSAGE=${JSON.stringify(options.message ?? `${repository}:${tag}`)}`];
   if (options.cmd) changes.push(`CMD ${JSON.stringify(options.cmd)}`);
   const ref = `${PRIMARY_REGISTRY}/${repository}`;
   try {

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { type Agent, request } from "node:http";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
@@ -90,13 +91,21 @@ export class TestSystem {
   }
 
   /** A request through the gateway, as a browser with a hosts override would send it. */
-  async viaGateway(hostname: string, path = "/", agent?: { keepalive?: boolean }) {
-    const response = await fetch(`http://127.0.0.1:${this.gatewayPort}${path}`, {
-      headers: { host: hostname },
-      keepalive: agent?.keepalive,
-      signal: AbortSignal.timeout(5000),
+  viaGateway(hostname: string, path = "/", agent?: Agent): Promise<{ status: number; text: string }> {
+    return new Promise((resolve, reject) => {
+      const req = request(
+        { host: "127.0.0.1", port: this.gatewayPort, path, headers: { host: hostname }, agent, timeout: 5000 },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+          res.on("error", reject);
+        },
+      );
+      req.on("timeout", () => req.destroy(new Error("timeout")));
+      req.on("error", reject);
+      req.end();
     });
-    return { status: response.status, text: await response.text() };
   }
 
   async waitForDeployment(id: string, until: (d: any) => boolean = (d) => ["ready", "failed", "superseded"].includes(d.status), timeoutMs = 60_000) {

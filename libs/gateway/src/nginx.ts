@@ -146,7 +146,9 @@ export class NginxGateway {
   }
 
   private async accepting(pid: number | undefined): Promise<boolean> {
-    return pid !== undefined && (await this.masterPid()) === pid && canConnect(this.listenHost, this.listenPort);
+    return (
+      pid !== undefined && (await this.masterPid()) === pid && canConnect(this.listenHost, this.listenPort)
+    );
   }
 }
 

@@ -1,7 +1,7 @@
 import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { type Agent, createServer, type IncomingHttpHeaders, request, type Server } from "node:http";
-import { createServer as createTcpServer, type AddressInfo } from "node:net";
+import { type AddressInfo, createServer as createTcpServer } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 
 /** A loopback port that was free a moment ago. */
@@ -22,7 +22,10 @@ export interface Upstream {
 }
 
 /** An HTTP server on 127.0.0.1 that answers every request with `name`. */
-export async function startUpstream(name: string, handler?: Parameters<typeof createServer>[1]): Promise<Upstream> {
+export async function startUpstream(
+  name: string,
+  handler?: Parameters<typeof createServer>[1],
+): Promise<Upstream> {
   const server = createServer(
     handler ??
       ((_req, res) => {
@@ -78,7 +81,9 @@ export function send(port: number, host: string, options: SendOptions = {}): Pro
     const req = request({ host: "127.0.0.1", port, path: "/", method, headers: { host }, agent }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on("end", () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+      );
       res.on("error", reject);
       if (readDelayMs > 0) {
         res.pause();

@@ -1,13 +1,22 @@
 import type { ChildProcess } from "node:child_process";
-import { Agent } from "node:http";
-import { createServer } from "node:net";
 import { once } from "node:events";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { Agent } from "node:http";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { GatewayConfigError, NginxGateway, type Route } from "../src/index.ts";
-import { fetchHost, freePort, isStaleKeepAlive, type Reply, send, startUpstream, stopProcess, type Upstream } from "./helpers.ts";
+import {
+  fetchHost,
+  freePort,
+  isStaleKeepAlive,
+  type Reply,
+  send,
+  startUpstream,
+  stopProcess,
+  type Upstream,
+} from "./helpers.ts";
 
 const HOST = "app.edgeplane.test";
 
