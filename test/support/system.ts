@@ -90,8 +90,22 @@ export class TestSystem {
     return { status: response.status, body: body as T, headers: response.headers } satisfies ApiResponse<T>;
   }
 
-  /** A request through the gateway, as a browser with a hosts override would send it. */
-  viaGateway(hostname: string, path = "/", agent?: Agent): Promise<{ status: number; text: string }> {
+  /**
+   * A request through the gateway, as a browser with a hosts override would send it. Like browsers
+   * and curl, a GET that meets a kept-alive connection the server closed meanwhile is sent again once.
+   */
+  async viaGateway(hostname: string, path = "/", agent?: Agent): Promise<{ status: number; text: string }> {
+    try {
+      return await this.gatewayRequest(hostname, path, agent);
+    } catch (error) {
+      if ((error as { reusedSocket?: boolean }).reusedSocket && (error as { code?: string }).code === "ECONNRESET") {
+        return this.gatewayRequest(hostname, path, agent);
+      }
+      throw error;
+    }
+  }
+
+  private gatewayRequest(hostname: string, path: string, agent?: Agent): Promise<{ status: number; text: string }> {
     return new Promise((resolve, reject) => {
       const req = request(
         { host: "127.0.0.1", port: this.gatewayPort, path, headers: { host: hostname }, agent, timeout: 5000 },
@@ -103,7 +117,7 @@ export class TestSystem {
         },
       );
       req.on("timeout", () => req.destroy(new Error("timeout")));
-      req.on("error", reject);
+      req.on("error", (error) => reject(Object.assign(error, { reusedSocket: req.reusedSocket })));
       req.end();
     });
   }
