@@ -108,16 +108,17 @@ describe("pipeline guarantees", () => {
       generation: envelope.generation,
       image: images.e ?? null,
     });
-    const jobs = [
-      await reconcile.add("reconcile", tampered, { jobId: `forged-tampered-${system.id}` }),
-      await reconcile.add("reconcile", unsigned, { jobId: `forged-unsigned-${system.id}` }),
-      await reconcile.add("reconcile", foreign, { jobId: `forged-foreign-${system.id}` }),
-      await queue("ingress").add("ingress", tampered, { jobId: `forged-ingress-${system.id}` }),
+    const ingress = queue("ingress");
+    const jobs: Array<[Queue, Job]> = [
+      [reconcile, await reconcile.add("reconcile", tampered, { jobId: `forged-tampered-${system.id}` })],
+      [reconcile, await reconcile.add("reconcile", unsigned, { jobId: `forged-unsigned-${system.id}` })],
+      [reconcile, await reconcile.add("reconcile", foreign, { jobId: `forged-foreign-${system.id}` })],
+      [ingress, await ingress.add("ingress", tampered, { jobId: `forged-ingress-${system.id}` })],
     ];
-    for (const job of jobs) await waitFinished(job);
-    for (const job of jobs) {
+    for (const [, job] of jobs) await waitFinished(job);
+    for (const [q, job] of jobs) {
       expect(await job.getState()).toBe("failed");
-      const fresh = await job.queue.getJob(job.id ?? "");
+      const fresh = await q.getJob(job.id ?? "");
       expect(fresh?.failedReason).toMatch(/^refused: /);
       expect(fresh?.attemptsMade).toBe(1); // refused without retry
     }

@@ -4,7 +4,7 @@ import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import { requireToken } from "./auth.ts";
 import type { ApiDeps, AppEnv } from "./context.ts";
-import { isUnavailable, STATUS_OF } from "./errors.ts";
+import { driverError, isUnavailable, STATUS_OF } from "./errors.ts";
 import { registerCreateDeployment } from "./routes/deployments/create.ts";
 import { registerGetDeployment } from "./routes/deployments/get.ts";
 import { registerDestroyEnvironment } from "./routes/environments/destroy.ts";
@@ -12,6 +12,7 @@ import { registerReadEnvironments } from "./routes/environments/read.ts";
 import { registerHealth } from "./routes/health.ts";
 import { registerCreateProject } from "./routes/projects/create.ts";
 import { registerReadProjects } from "./routes/projects/read.ts";
+import { registerUpdateProject } from "./routes/projects/update.ts";
 import { registerCreateToken } from "./routes/tokens/create.ts";
 import { registerManageTokens } from "./routes/tokens/manage.ts";
 
@@ -39,6 +40,7 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   app.use("/v1/*", requireToken(deps));
   registerCreateProject(app, deps);
   registerReadProjects(app, deps);
+  registerUpdateProject(app, deps);
   registerCreateToken(app, deps);
   registerManageTokens(app, deps);
   registerCreateDeployment(app, deps);
@@ -54,14 +56,15 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
     if (error instanceof DomainError) {
       return c.json({ error: { code: error.code, message: error.message, requestId } }, STATUS_OF[error.code]);
     }
+    const cause = driverError(error) as Error;
     if (isUnavailable(error)) {
-      deps.log.warn({ requestId, err: (error as Error).message }, "dependency unavailable");
+      deps.log.warn({ requestId, err: cause.message }, "dependency unavailable");
       return c.json(
         { error: { code: "unavailable", message: "state store unavailable, nothing was changed; retry shortly", requestId } },
         503,
       );
     }
-    deps.log.error({ requestId, err: (error as Error).message, stack: (error as Error).stack }, "unhandled error");
+    deps.log.error({ requestId, err: cause.message, stack: cause.stack }, "unhandled error");
     return c.json({ error: { code: "internal", message: "internal error", requestId } }, 500);
   });
   return app;

@@ -22,9 +22,18 @@ export function fromZod(error: ZodError): DomainError {
   return new DomainError("bad_request", details);
 }
 
+/**
+ * The driver's own error. drizzle wraps every failed query in an error whose message repeats the
+ * query and its parameters (project env values, token hashes), so only the cause is inspected or logged.
+ */
+export function driverError(error: unknown): unknown {
+  if (error instanceof Error && "query" in error && "params" in error && error.cause) return error.cause;
+  return error;
+}
+
 /** Postgres or Redis unreachable: tell the caller to retry; nothing was half-stored. */
 export function isUnavailable(error: unknown): boolean {
-  const code = (error as { code?: string }).code ?? "";
+  const code = (driverError(error) as { code?: string }).code ?? "";
   return ["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "CONNECT_TIMEOUT", "57P01", "57P03", "08006", "08001"].includes(
     code,
   );

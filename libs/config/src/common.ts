@@ -66,3 +66,11 @@ export type StageEnv = z.infer<typeof stageEnv>;
 
 export const ingressEnv = workerEnv.extend(gatewayEnv.shape);
 export type IngressEnv = z.infer<typeof ingressEnv>;
+
+export const janitorEnv = workerEnv.extend({
+  DOCKER_SOCKET: z.string().default("/var/run/docker.sock"),
+  /** How often the janitor sweeps for closed, expired, stuck and orphaned environments. */
+  EDGEPLANE_SWEEP_INTERVAL_MS: positiveMs.default(60_000),
+  EDGEPLANE_TEARDOWN_STUCK_MS: positiveMs.default(120_000),
+});
+export type JanitorEnv = z.infer<typeof janitorEnv>;

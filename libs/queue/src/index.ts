@@ -4,3 +4,4 @@ export * from "./queues.ts";
 export * from "./signing.ts";
 export * from "./worker.ts";
 export { UnrecoverableError } from "bullmq";
+export * from "./scheduled.ts";

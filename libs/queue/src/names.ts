@@ -3,6 +3,9 @@ export const QUEUES = {
   stage: "stage-image",
   reconcile: "reconcile",
   ingress: "ingress",
+  teardown: "teardown",
+  sweep: "janitor-sweep",
+  notify: "notify",
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
@@ -12,4 +15,6 @@ export const jobIds = {
   reconcile: (environmentId: string, generation: number, step = "apply") =>
     `reconcile-${environmentId}-g${generation}-${step}`,
   ingress: (environmentId: string, generation: number) => `ingress-${environmentId}-g${generation}`,
+  teardown: (environmentId: string, generation: number) => `teardown-${environmentId}-g${generation}`,
+  notify: (environmentId: string, generation: number, state: string) => `notify-${environmentId}-g${generation}-${state}`,
 };

@@ -13,6 +13,16 @@ export function projectView(p: ProjectRow) {
     port: p.port,
     healthcheckPath: p.healthcheckPath,
     env: Object.keys(p.env), // values may be secrets: names only
+    repository: p.repository,
+    webhookSecretSet: p.webhookSecret !== null, // write-only
+    previewImage: p.previewImage,
+    previewTtlHours: p.previewTtlHours,
+    deployDrafts: p.deployDrafts,
+    requiredLabel: p.requiredLabel,
+    allowForks: p.allowForks,
+    allowedImages: p.allowedImages,
+    memoryMb: p.memoryMb,
+    cpuMillis: p.cpuMillis,
     createdAt: iso(p.createdAt),
   };
 }
@@ -30,7 +40,7 @@ export function environmentView(e: EnvironmentRow, project: ProjectRow, urls: Ur
     digest: e.desiredDigest,
     generation: e.generation,
     deploymentId: e.currentDeploymentId,
-    pullRequest: e.pullRequest,
+    pullRequest: e.pullRequest === null ? null : { number: e.pullRequest, headSha: e.headSha, state: e.prState },
     readyAt: iso(e.readyAt),
     destroyedAt: iso(e.destroyedAt),
     createdAt: iso(e.createdAt),

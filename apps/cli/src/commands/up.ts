@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { apiEnv, ingressEnv, loadConfig, reconcileEnv, stageEnv } from "@edgeplane/config";
+import { apiEnv, ingressEnv, janitorEnv, loadConfig, reconcileEnv, stageEnv } from "@edgeplane/config";
 import { createDb, migrateDatabase } from "@edgeplane/db";
 import { NginxGateway } from "@edgeplane/gateway";
 import { createLogger } from "@edgeplane/log";
@@ -15,6 +15,7 @@ const APPS = [
   { name: "worker-stage", entry: "apps/worker-stage/src/main.ts", schema: stageEnv },
   { name: "worker-reconcile", entry: "apps/worker-reconcile/src/main.ts", schema: reconcileEnv },
   { name: "worker-ingress", entry: "apps/worker-ingress/src/main.ts", schema: ingressEnv },
+  { name: "janitor", entry: "apps/janitor/src/main.ts", schema: janitorEnv },
 ] as const;
 
 const upEnv = z.object({

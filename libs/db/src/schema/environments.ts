@@ -36,6 +36,14 @@ export const environments = pgTable(
     routedContainerId: text("routed_container_id"),
     routedHostPort: integer("routed_host_port"),
     pullRequest: integer("pull_request"),
+    /** The pull request as last applied: decides ordering of late webhook deliveries. */
+    headSha: text("head_sha"),
+    prState: text("pr_state").$type<"open" | "closed">(),
+    prUpdatedAt: at("pr_updated_at"),
+    /** Last deploy or pull-request activity; a preview idle past the project's TTL is destroyed. */
+    lastActivityAt: at("last_activity_at").notNull().defaultNow(),
+    /** GitHub Deployment id reported for this environment's current deployment. */
+    githubDeploymentId: text("github_deployment_id"),
     readyAt: at("ready_at"),
     destroyedAt: at("destroyed_at"),
     createdAt: createdAt(),

@@ -1,14 +1,33 @@
-import { integer, jsonb, pgTable, text } from "drizzle-orm/pg-core";
+import { boolean, index, integer, jsonb, pgTable, text } from "drizzle-orm/pg-core";
 import { createdAt, updatedAt } from "./columns.ts";
 
-export const projects = pgTable("projects", {
-  id: text("id").primaryKey(),
-  name: text("name").notNull().unique(),
-  domain: text("domain").notNull(),
-  port: integer("port").notNull(),
-  healthcheckPath: text("healthcheck_path").notNull().default("/"),
-  env: jsonb("env").$type<Record<string, string>>().notNull().default({}),
-  createdAt: createdAt(),
-  updatedAt: updatedAt(),
-});
+export const projects = pgTable(
+  "projects",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull().unique(),
+    domain: text("domain").notNull(),
+    port: integer("port").notNull(),
+    healthcheckPath: text("healthcheck_path").notNull().default("/"),
+    env: jsonb("env").$type<Record<string, string>>().notNull().default({}),
+    /** GitHub `owner/repo` whose pull requests drive preview environments. */
+    repository: text("repository"),
+    /** HMAC key for X-Hub-Signature-256. Write-only through the API; never returned or logged. */
+    webhookSecret: text("webhook_secret"),
+    /** Image template for previews: `{number}`, `{sha}`, `{branch}`. Null: wait for CI's deploy request. */
+    previewImage: text("preview_image"),
+    previewTtlHours: integer("preview_ttl_hours").notNull().default(72),
+    deployDrafts: boolean("deploy_drafts").notNull().default(false),
+    requiredLabel: text("required_label"),
+    allowForks: boolean("allow_forks").notNull().default(false),
+    /** `host/repository-prefix` entries a deploy may name; empty: any image. */
+    allowedImages: text("allowed_images").array().notNull().default([]),
+    /** Resource limits for every container of the project. */
+    memoryMb: integer("memory_mb").notNull().default(512),
+    cpuMillis: integer("cpu_millis").notNull().default(1000),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index("projects_repository").on(t.repository)],
+);
 export type ProjectRow = typeof projects.$inferSelect;

@@ -1,6 +1,8 @@
 import type { WorkerEnv } from "@edgeplane/config";
 import { createDb, type Db, type Sql } from "@edgeplane/db";
 import { createLogger, type Logger } from "@edgeplane/log";
+import type { Worker } from "bullmq";
+import type { Redis } from "ioredis";
 import {
   createProducer,
   createRedis,
@@ -30,6 +32,8 @@ export async function bootWorker(options: {
   queue: QueueName;
   env: WorkerEnv;
   setup: (deps: WorkerDeps) => Promise<(ctx: JobContext) => Promise<void>>;
+  /** More workers of the same process (a sweep, say), closed with it on shutdown. */
+  extraWorkers?: (deps: WorkerDeps & { connection: Redis; prefix: string }) => Promise<Worker[]>;
   closers?: Array<() => Promise<unknown>>;
 }): Promise<void> {
   const { env } = options;
@@ -52,10 +56,13 @@ export async function bootWorker(options: {
     concurrency: env.EDGEPLANE_WORKER_CONCURRENCY,
     process,
   });
+  const extra = options.extraWorkers
+    ? await options.extraWorkers({ db, sql, producer, log, connection: workerRedis, prefix: env.EDGEPLANE_QUEUE_PREFIX })
+    : [];
   shutdownOnSignal({
     log,
     timeoutMs: env.EDGEPLANE_SHUTDOWN_TIMEOUT_MS,
-    workers: [worker],
+    workers: [worker, ...extra],
     closers: [
       () => producer.close(),
       async () => {

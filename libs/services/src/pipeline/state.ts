@@ -115,6 +115,7 @@ export async function updateEnvironmentAt(
 
 /** A deployment failed for good: record the human-readable reason on the deployment and environment. */
 export async function failDeployment(db: Db, envelope: Envelope, error: string): Promise<void> {
+  if (!envelope.deploymentId) return; // teardown: the environment stays `destroying` and is retried
   await markPhase(db, envelope.deploymentId, "failed", { error });
   await updateEnvironmentAt(db, envelope, { status: "failed" });
 }

@@ -1,21 +1,76 @@
-import { dnsLabel, domainName, projectName } from "@edgeplane/domain";
+import { domainName, parseImageRef, projectName } from "@edgeplane/domain";
+import { renderPreviewImage } from "@edgeplane/github";
 import { z } from "zod";
 
 const envVarName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, "must be a valid environment variable name");
+
+export const repositoryName = z
+  .string()
+  .regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/, "must be a GitHub repository, owner/repo")
+  .transform((value) => value.toLowerCase());
+
+const previewImageTemplate = z
+  .string()
+  .max(512)
+  .superRefine((template, ctx) => {
+    try {
+      parseImageRef(renderPreviewImage(template, { number: 1, sha: "0".repeat(40), branch: "main" }));
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: `does not render to an image reference: ${(error as Error).message}` });
+    }
+  });
+
+/** `host/repository-prefix`, e.g. `ghcr.io/acme/` or `127.0.0.1:5001/acme/web`. */
+export const allowedImagePrefix = z
+  .string()
+  .max(300)
+  .regex(/^[a-zA-Z0-9.-]+(?::[0-9]{1,5})?(?:\/[a-z0-9._/-]*)?$/, "must be host[:port]/repository-prefix");
+
+const settings = {
+  healthcheckPath: z
+    .string()
+    .max(256)
+    .regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/, "must be an absolute URL path"),
+  env: z
+    .record(envVarName, z.string().max(8192))
+    .refine((env) => Object.keys(env).length <= 200, "at most 200 variables"),
+  repository: repositoryName.nullable(),
+  webhookSecret: z.string().min(16, "at least 16 characters").max(256).nullable(),
+  previewImage: previewImageTemplate.nullable(),
+  previewTtlHours: z.number().int().min(0, "0 turns expiry off").max(24 * 365),
+  deployDrafts: z.boolean(),
+  requiredLabel: z.string().min(1).max(50).nullable(),
+  allowForks: z.boolean(),
+  allowedImages: z.array(allowedImagePrefix).max(50),
+  memoryMb: z.number().int().min(16).max(16_384),
+  cpuMillis: z.number().int().min(50).max(8000),
+};
 
 export const createProjectInput = z.strictObject({
   name: projectName,
   domain: domainName,
   port: z.number().int().min(1).max(65535),
-  healthcheckPath: z
-    .string()
-    .max(256)
-    .regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/, "must be an absolute URL path")
-    .default("/"),
-  env: z
-    .record(envVarName, z.string().max(8192))
-    .refine((env) => Object.keys(env).length <= 200, "at most 200 variables")
-    .default({}),
+  healthcheckPath: settings.healthcheckPath.default("/"),
+  env: settings.env.default({}),
+  repository: settings.repository.optional(),
+  webhookSecret: settings.webhookSecret.optional(),
+  previewImage: settings.previewImage.optional(),
+  previewTtlHours: settings.previewTtlHours.default(72),
+  deployDrafts: settings.deployDrafts.default(false),
+  requiredLabel: settings.requiredLabel.optional(),
+  allowForks: settings.allowForks.default(false),
+  allowedImages: settings.allowedImages.default([]),
+  memoryMb: settings.memoryMb.default(512),
+  cpuMillis: settings.cpuMillis.default(1000),
 });
 export type CreateProjectInput = z.infer<typeof createProjectInput>;
-export { dnsLabel };
+
+/** PATCH: any subset of the settings; name and domain identify hostnames and stay fixed. */
+export const updateProjectInput = z
+  .strictObject({
+    port: z.number().int().min(1).max(65535),
+    ...settings,
+  })
+  .partial()
+  .refine((value) => Object.keys(value).length > 0, "nothing to update");
+export type UpdateProjectInput = z.infer<typeof updateProjectInput>;

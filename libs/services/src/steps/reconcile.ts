@@ -14,8 +14,7 @@ export interface ReconcileDeps extends WorkerDeps {
 
 /**
  * reconcile: make the runtime match the environment row, level-triggered and idempotent.
- * - destroying: remove every container of the environment, then let ingress drop the route.
- * - otherwise: ensure one healthy container of the current generation (start it and wait for its
+ * Ensures one healthy container of the current generation (start it and wait for its
  *   health check if missing), hand it to ingress, and remove containers that are neither the
  *   observed one nor the one the gateway still routes to.
  * One reconcile at a time per environment (advisory lock); a newer generation supersedes.
@@ -33,13 +32,8 @@ export function reconcileEnvironment(deps: ReconcileDeps) {
         }
         const containers = await deps.runtime.list({ environmentId: env.id });
 
-        if (env.status === "destroying" || env.status === "destroyed") {
-          for (const c of containers) await deps.runtime.remove(c.id);
-          await updateEnvironmentAt(deps.db, envelope, { observedContainerId: null, observedHostPort: null });
-          await deps.producer.enqueue(QUEUES.ingress, envelope, jobIds.ingress(env.id, env.generation));
-          log.info({ removed: containers.length }, "environment containers removed");
-          return;
-        }
+        // teardown belongs to the janitor; a reconcile never resurrects what is being destroyed
+        if (env.status === "destroying" || env.status === "destroyed") return;
         if (!env.desiredImage || !env.desiredDigest) return; // staging has not finished: nothing to run yet
 
         let current = containers.find((c) => c.generation === env.generation && c.running && c.id === env.observedContainerId);

@@ -1,0 +1,97 @@
+import {
+  and,
+  type Db,
+  environments,
+  eq,
+  lt,
+  notInArray,
+  projects,
+  sql,
+} from "@edgeplane/db";
+import type { Logger } from "@edgeplane/log";
+import type { Producer } from "@edgeplane/queue";
+import type { Runtime } from "@edgeplane/runtime";
+import { enqueueTeardown, recordTeardown } from "../deployments/record.ts";
+import { withAdvisoryLock } from "../pipeline/lock.ts";
+import type { Sql } from "@edgeplane/db";
+
+export interface SweepDeps {
+  db: Db;
+  sql: Sql;
+  producer: Producer;
+  runtime: Runtime;
+  log: Logger;
+  /** A `destroying` environment untouched this long gets its teardown enqueued again. */
+  stuckAfterMs: number;
+}
+
+export interface SweepReport {
+  closed: number;
+  expired: number;
+  retried: number;
+  orphans: number;
+}
+
+/**
+ * The janitor's periodic sweep, level-triggered from Postgres and Docker:
+ * previews whose pull request closed, previews idle past their project's TTL, teardowns that got
+ * stuck, and orphan containers (edgeplane's labels, no live environment). If either listing cannot
+ * be read in full, nothing is destroyed on the strength of it.
+ */
+export async function sweep(deps: SweepDeps, now = new Date()): Promise<SweepReport> {
+  return withAdvisoryLock(deps.sql, "janitor-sweep", async () => {
+    const closed = await destroyWhere(deps, and(eq(environments.kind, "preview"), eq(environments.prState, "closed")));
+    const expired = await destroyWhere(
+      deps,
+      and(
+        eq(environments.kind, "preview"),
+        sql`${projects.previewTtlHours} > 0`,
+        lt(environments.lastActivityAt, sql`${now.toISOString()}::timestamptz - make_interval(hours => ${projects.previewTtlHours})`),
+      ),
+    );
+
+    const stuck = await deps.db
+      .select()
+      .from(environments)
+      .where(and(eq(environments.status, "destroying"), lt(environments.updatedAt, new Date(now.getTime() - deps.stuckAfterMs))));
+    for (const env of stuck) {
+      await enqueueTeardown(deps.producer, env, `r${now.getTime()}`);
+    }
+
+    // orphans: both listings must be complete, or nothing is removed
+    const containers = await deps.runtime.list();
+    const live = await deps.db
+      .select({ id: environments.id })
+      .from(environments)
+      .where(notInArray(environments.status, ["destroyed"]));
+    const liveIds = new Set(live.map((e) => e.id));
+    const orphans = containers.filter((c) => !liveIds.has(c.environmentId));
+    for (const c of orphans) {
+      await deps.runtime.remove(c.id);
+      deps.log.info({ container: c.id.slice(0, 12), name: c.name }, "removed orphan container");
+    }
+    const report = { closed, expired, retried: stuck.length, orphans: orphans.length };
+    if (closed + expired + stuck.length + orphans.length > 0) deps.log.info(report, "sweep");
+    return report;
+  });
+}
+
+/** Records teardown intent for every live environment matching `where`, then enqueues each. */
+async function destroyWhere(deps: SweepDeps, where: ReturnType<typeof and>): Promise<number> {
+  const targets = await deps.db.transaction(async (tx) => {
+    const rows = await tx
+      .select({ env: environments })
+      .from(environments)
+      .innerJoin(projects, eq(projects.id, environments.projectId))
+      .where(and(notInArray(environments.status, ["destroying", "destroyed"]), where))
+      .for("update", { of: environments });
+    const changed = [];
+    for (const { env } of rows) {
+      const updated = await recordTeardown(tx, env);
+      if (updated) changed.push(updated);
+    }
+    return changed;
+  });
+  for (const env of targets) await enqueueTeardown(deps.producer, env);
+  return targets.length;
+}

@@ -1,0 +1,31 @@
+import { type JobContext, jobIds, QUEUES } from "@edgeplane/queue";
+import type { Runtime } from "@edgeplane/runtime";
+import type { WorkerDeps } from "../pipeline/boot.ts";
+import { withAdvisoryLock } from "../pipeline/lock.ts";
+import { loadJobState, updateEnvironmentAt } from "../pipeline/state.ts";
+import { runStep } from "../pipeline/step.ts";
+
+export interface JanitorDeps extends WorkerDeps {
+  runtime: Runtime;
+}
+
+/**
+ * teardown (janitor): remove every container of an environment being destroyed, then let ingress
+ * drop its route; ingress marks it `destroyed` once the gateway no longer routes to it. Until every
+ * step has succeeded the row stays `destroying`, and a failed step is retried (here, or by the sweep).
+ */
+export function teardownEnvironment(deps: JanitorDeps) {
+  return (ctx: JobContext) =>
+    runStep(deps.db, ctx, () =>
+      withAdvisoryLock(deps.sql, `reconcile:${ctx.envelope.environmentId}`, async () => {
+        const { envelope, log } = ctx;
+        const { env, superseded } = await loadJobState(deps.db, envelope);
+        if (superseded || env.status !== "destroying") return;
+        const containers = await deps.runtime.list({ environmentId: env.id });
+        for (const c of containers) await deps.runtime.remove(c.id);
+        await updateEnvironmentAt(deps.db, envelope, { observedContainerId: null, observedHostPort: null });
+        await deps.producer.enqueue(QUEUES.ingress, envelope, jobIds.ingress(env.id, env.generation));
+        log.info({ removed: containers.length }, "environment containers removed");
+      }),
+    );
+}
