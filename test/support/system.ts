@@ -39,6 +39,11 @@ export class TestSystem {
     return `http://127.0.0.1:${this.apiPort}`;
   }
 
+  /** The pid of the `edgeplane up` process, while it runs. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   async start(extraEnv: Record<string, string> = {}): Promise<void> {
     this.apiPort = await freePort();
     this.gatewayPort = await freePort();
@@ -88,6 +93,17 @@ export class TestSystem {
       body = JSON.parse(text);
     } catch {}
     return { status: response.status, body: body as T, headers: response.headers } satisfies ApiResponse<T>;
+  }
+
+  /** A request with exactly these headers and raw body, as GitHub sends a webhook. */
+  async post(path: string, body: string, headers: Record<string, string>) {
+    const response = await fetch(`${this.apiUrl}${path}`, { method: "POST", headers, body });
+    const text = await response.text();
+    let parsed: any = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {}
+    return { status: response.status, body: parsed };
   }
 
   /**

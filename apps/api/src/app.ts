@@ -15,19 +15,22 @@ import { registerReadProjects } from "./routes/projects/read.ts";
 import { registerUpdateProject } from "./routes/projects/update.ts";
 import { registerCreateToken } from "./routes/tokens/create.ts";
 import { registerManageTokens } from "./routes/tokens/manage.ts";
+import { registerGithubWebhook } from "./routes/webhooks/github.ts";
 
 /** The whole HTTP API with one error handler: every error is `{ error: { code, message, requestId } }`. */
 export function createApp(deps: ApiDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use(requestId());
-  app.use(
+  const limit = (maxSize: number) =>
     bodyLimit({
-      maxSize: deps.bodyLimitBytes,
+      maxSize,
       onError: () => {
-        throw new DomainError("payload_too_large", `body larger than ${deps.bodyLimitBytes} bytes`);
+        throw new DomainError("payload_too_large", `body larger than ${maxSize} bytes`);
       },
-    }),
-  );
+    });
+  app.use("/v1/*", limit(deps.bodyLimitBytes));
+  // GitHub caps webhook payloads at 25 MB; pull_request bodies are tens of KB
+  app.use("/webhooks/*", limit(Math.max(deps.bodyLimitBytes, 5 * 1024 * 1024)));
   app.use("*", async (c, next) => {
     const started = performance.now();
     await next();
@@ -37,6 +40,7 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
     );
   });
   registerHealth(app, deps);
+  registerGithubWebhook(app, deps);
   app.use("/v1/*", requireToken(deps));
   registerCreateProject(app, deps);
   registerReadProjects(app, deps);

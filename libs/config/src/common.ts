@@ -74,3 +74,11 @@ export const janitorEnv = workerEnv.extend({
   EDGEPLANE_TEARDOWN_STUCK_MS: positiveMs.default(120_000),
 });
 export type JanitorEnv = z.infer<typeof janitorEnv>;
+
+export const notifyEnv = workerEnv.extend(gatewayEnv.shape).extend({
+  /** Token (or GitHub App installation token) for reporting previews; unset: reporting is off. */
+  EDGEPLANE_GITHUB_TOKEN: z.string().min(1).optional(),
+  /** REST root; `https://<host>/api/v3` for GitHub Enterprise Server. */
+  EDGEPLANE_GITHUB_API_URL: z.string().url().default("https://api.github.com"),
+});
+export type NotifyEnv = z.infer<typeof notifyEnv>;

@@ -21,3 +21,6 @@ export * from "./steps/reconcile.ts";
 export * from "./steps/stage.ts";
 export * from "./steps/sweep.ts";
 export * from "./steps/teardown.ts";
+export * from "./github/notify.ts";
+export * from "./github/webhook.ts";
+export * from "./steps/notify.ts";

@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { apiEnv, ingressEnv, janitorEnv, loadConfig, reconcileEnv, stageEnv } from "@edgeplane/config";
+import { apiEnv, ingressEnv, janitorEnv, loadConfig, notifyEnv, reconcileEnv, stageEnv } from "@edgeplane/config";
 import { createDb, migrateDatabase } from "@edgeplane/db";
 import { NginxGateway } from "@edgeplane/gateway";
 import { createLogger } from "@edgeplane/log";
@@ -16,6 +16,7 @@ const APPS = [
   { name: "worker-reconcile", entry: "apps/worker-reconcile/src/main.ts", schema: reconcileEnv },
   { name: "worker-ingress", entry: "apps/worker-ingress/src/main.ts", schema: ingressEnv },
   { name: "janitor", entry: "apps/janitor/src/main.ts", schema: janitorEnv },
+  { name: "worker-github", entry: "apps/worker-github/src/main.ts", schema: notifyEnv },
 ] as const;
 
 const upEnv = z.object({

@@ -1,5 +1,6 @@
 import type { Db } from "@edgeplane/db";
-import type { JobContext } from "@edgeplane/queue";
+import type { JobContext, Producer } from "@edgeplane/queue";
+import { enqueueNotify } from "../github/notify.ts";
 import { UnrecoverableError } from "@edgeplane/queue";
 import { EnvelopeMismatch, failDeployment, type JobState, loadJobState, markPhase } from "./state.ts";
 
@@ -14,7 +15,7 @@ export class PermanentFailure extends UnrecoverableError {
  * permanent failure, or the last attempt). Errors are rethrown so BullMQ sees them.
  */
 export async function runStep(
-  db: Db,
+  { db, producer }: { db: Db; producer: Producer },
   { envelope, job, log }: JobContext,
   step: (state: JobState) => Promise<void>,
 ): Promise<void> {
@@ -36,9 +37,10 @@ export async function runStep(
     await step(state);
   } catch (error) {
     const final = error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    if (final) {
+    if (final && envelope.deploymentId) {
       await failDeployment(db, envelope, (error as Error).message);
       log.warn({ err: (error as Error).message }, "deployment failed");
+      await enqueueNotify(producer, state.env, envelope.deploymentId, "failed", envelope.image).catch(() => {});
     }
     throw error;
   }

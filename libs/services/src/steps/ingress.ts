@@ -1,6 +1,7 @@
 import type { Db } from "@edgeplane/db";
 import type { Route } from "@edgeplane/gateway";
 import { type JobContext, jobIds, QUEUES } from "@edgeplane/queue";
+import { enqueueNotify } from "../github/notify.ts";
 import { withAdvisoryLock } from "../pipeline/lock.ts";
 import type { WorkerDeps } from "../pipeline/boot.ts";
 import { loadJobState, markPhase, routableEnvironments, updateEnvironmentAt } from "../pipeline/state.ts";
@@ -31,7 +32,7 @@ async function currentRoutes(db: Db): Promise<Route[]> {
  */
 export function routeEnvironment(deps: IngressDeps) {
   return (ctx: JobContext) =>
-    runStep(deps.db, ctx, async () => {
+    runStep(deps, ctx, async () => {
       const { envelope, log } = ctx;
       const count = await syncGateway(deps);
       const { env, superseded } = await loadJobState(deps.db, envelope);
@@ -45,6 +46,7 @@ export function routeEnvironment(deps: IngressDeps) {
           routedHostPort: null,
         });
         log.info({ routes: count }, "environment destroyed");
+        await enqueueNotify(deps.producer, env, null, "destroyed");
         return;
       }
       if (!env.observedContainerId) return;
@@ -56,6 +58,7 @@ export function routeEnvironment(deps: IngressDeps) {
       });
       if (!routed) return;
       await markPhase(deps.db, envelope.deploymentId, "ready");
+      await enqueueNotify(deps.producer, env, envelope.deploymentId, "ready", envelope.image);
       log.info({ routes: count, port: env.observedHostPort }, "environment ready");
       await deps.producer.enqueue(QUEUES.reconcile, envelope, jobIds.reconcile(env.id, env.generation, "prune"));
     });

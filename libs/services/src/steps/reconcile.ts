@@ -21,7 +21,7 @@ export interface ReconcileDeps extends WorkerDeps {
  */
 export function reconcileEnvironment(deps: ReconcileDeps) {
   return (ctx: JobContext) =>
-    runStep(deps.db, ctx, () =>
+    runStep(deps, ctx, () =>
       withAdvisoryLock(deps.sql, `reconcile:${ctx.envelope.environmentId}`, async () => {
         const { envelope, log } = ctx;
         // re-read under the lock: another reconcile may have run meanwhile

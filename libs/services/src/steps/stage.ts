@@ -12,7 +12,7 @@ import { PermanentFailure, runStep } from "../pipeline/step.ts";
  */
 export function stageImage(deps: WorkerDeps & { registry: RegistryClient; runtime: Runtime }) {
   return (ctx: JobContext) =>
-    runStep(deps.db, ctx, async ({ env }) => {
+    runStep(deps, ctx, async ({ env }) => {
       const { envelope, log } = ctx;
       if (env.status === "destroying" || env.status === "destroyed" || !envelope.image) return;
       await markPhase(deps.db, envelope.deploymentId, "staging");

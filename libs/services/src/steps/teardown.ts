@@ -16,7 +16,7 @@ export interface JanitorDeps extends WorkerDeps {
  */
 export function teardownEnvironment(deps: JanitorDeps) {
   return (ctx: JobContext) =>
-    runStep(deps.db, ctx, () =>
+    runStep(deps, ctx, () =>
       withAdvisoryLock(deps.sql, `reconcile:${ctx.envelope.environmentId}`, async () => {
         const { envelope, log } = ctx;
         const { env, superseded } = await loadJobState(deps.db, envelope);
