@@ -30,6 +30,8 @@ export const deployments = pgTable(
     digest: text("digest"),
     status: text("status").$type<DeploymentPhase>().notNull().default("queued"),
     error: text("error"),
+    /** What the current phase is waiting on, for humans: `waiting for image`. */
+    statusDetail: text("status_detail"),
     requestedBy: text("requested_by"),
     queuedAt: at("queued_at").notNull().defaultNow(),
     stagingAt: at("staging_at"),

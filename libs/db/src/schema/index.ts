@@ -3,3 +3,5 @@ export * from "./deployments.ts";
 export * from "./environments.ts";
 export * from "./projects.ts";
 export * from "./webhook-deliveries.ts";
+export * from "./certificates.ts";
+export * from "./runtime-images.ts";

@@ -53,6 +53,8 @@ export function reconcileEnvironment(deps: ReconcileDeps) {
             image,
             containerPort: project.port,
             env: project.env,
+            memoryBytes: project.memoryMb * 1024 * 1024,
+            nanoCpus: project.cpuMillis * 1_000_000,
           });
           const port = container.hostPort ?? 0;
           const health = await waitHealthy({
