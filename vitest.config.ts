@@ -4,6 +4,7 @@ import { defineConfig } from "vitest/config";
 // e2e: the whole system, started as separate processes, driven over HTTP only.
 export default defineConfig({
   test: {
+    reporters: ["default", "./test/support/summary-reporter.ts"],
     projects: [
       {
         test: {
