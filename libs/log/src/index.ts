@@ -20,12 +20,17 @@ const REDACT = [
   "*.privateKey",
 ];
 
-export function createLogger(name: string, level = process.env.LOG_LEVEL ?? "info"): Logger {
-  return pino({
+export function createLogger(
+  name: string,
+  level = process.env.LOG_LEVEL ?? "info",
+  destination?: { write(line: string): void },
+): Logger {
+  const options = {
     name,
     level,
     base: { app: name },
     redact: { paths: REDACT, censor: "[redacted]" },
     timestamp: pino.stdTimeFunctions.isoTime,
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

@@ -5,7 +5,7 @@ import { createDb, migrateDatabase } from "@edgeplane/db";
 import { NginxGateway } from "@edgeplane/gateway";
 import { createLogger } from "@edgeplane/log";
 import { routableEnvironments } from "@edgeplane/services";
-import { Supervisor } from "@edgeplane/supervisor";
+import { formatLogLine, Supervisor } from "@edgeplane/supervisor";
 import { z } from "zod";
 import { loadLocalState } from "../state.ts";
 
@@ -33,7 +33,10 @@ const upEnv = z.object({
  * all gracefully on SIGINT/SIGTERM. A failed migration stops everything before it starts.
  */
 export async function up(): Promise<void> {
-  const log = createLogger("edgeplane");
+  const json = process.env.EDGEPLANE_LOG_FORMAT === "json";
+  const log = createLogger("edgeplane", process.env.LOG_LEVEL ?? "info", {
+    write: (line) => process.stdout.write(`${formatLogLine("edgeplane", line.trimEnd(), json)}\n`),
+  });
   const env = loadConfig(upEnv);
   const stateDir = resolve(env.EDGEPLANE_STATE_DIR);
   const state = await loadLocalState(stateDir);
