@@ -1,0 +1,497 @@
+/**
+ * Deploy latency benchmark: how much time does the control plane add on top of starting the same
+ * container by hand? In one run, against one `edgeplane up`:
+ *   - N deploys of an image Docker already has, each to a fresh environment (so each starts a
+ *     container): POST → `ready`, POST → first 200 through the gateway, and server-side phases;
+ *   - N bare `docker run`s of the same image (create + start, port published on loopback) → first
+ *     200 on the published port;
+ * the two alternate so machine noise hits both alike. Then the RSS of every process of the system.
+ * Prints tables, asserts nothing. BENCH_DEPLOYS sets N (default 20); BENCH_POLL_MS the client's
+ * polling interval (default 10): the polling itself loads the machine, so a larger interval shows
+ * how much of the result is the observer's own load (at the price of coarser client-side times).
+ */
+
+import { readdir, readFile } from "node:fs/promises";
+import { Agent, request } from "node:http";
+import { performance } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
+import { docker, publishTestImage } from "../test/support/images.ts";
+import { TestSystem } from "../test/support/system.ts";
+
+const N = Math.max(1, Number(process.env.BENCH_DEPLOYS ?? 20) || 20);
+const POLL_MS = Math.max(1, Number(process.env.BENCH_POLL_MS ?? 10) || 10);
+const TIMEOUT_MS = 60_000;
+const TARGET_OVERHEAD = 0.3;
+const PROJECT = "bench";
+const DOMAIN = "bench.test";
+const CONTAINER_PORT = 8080;
+const HEALTH_PATH = "/healthz";
+
+// every probe opens a fresh connection, as a first visitor would; nothing lingers across reloads
+const fresh = new Agent({ keepAlive: false });
+
+interface DeploySample {
+  postToReady: number;
+  postToFirst200: number;
+  queuedToReady: number;
+  phases: {
+    postToQueued: number;
+    queuedToStaging: number;
+    stagingToStarting: number;
+    startingToRouting: number;
+    routingToReady: number;
+    readyToFirst200: number;
+  };
+  docker: { startingToCreated: number; createdToStarted: number; startedToRouting: number } | null;
+  healthyLogMs: number | null;
+}
+
+interface DeploymentView {
+  id: string;
+  status: string;
+  error: string | null;
+  digest: string | null;
+  phases: Record<"queued" | "staging" | "starting" | "routing" | "ready", string | null>;
+}
+
+interface BareSample {
+  runToFirst200: number;
+  createdAfter: number;
+  createdToStarted: number;
+  startedToFirst200: number;
+}
+
+// ---- helpers -------------------------------------------------------------------------------------
+
+/** Docker timestamps carry nanoseconds; Date.parse wants at most milliseconds. */
+const dockerTime = (s: string) => Date.parse(s.replace(/(\.\d{3})\d+/, "$1"));
+const iso = (s: string | null | undefined) => (s ? Date.parse(s) : Number.NaN);
+
+function httpGet(port: number, path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port, path, agent: fresh, timeout: 2000 }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode ?? 0));
+      res.on("error", reject);
+    });
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** Polls `probe` every POLL_MS until it returns a value; gives up at the deadline or when stopped. */
+async function pollUntil<T>(
+  probe: () => Promise<T | undefined>,
+  what: string,
+  stop: { aborted: boolean },
+): Promise<T> {
+  const deadline = Date.now() + TIMEOUT_MS;
+  while (!stop.aborted) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(POLL_MS);
+  }
+  throw new Error(`stopped waiting for ${what}`);
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const rank = p * (sorted.length - 1);
+  const lo = Math.floor(rank);
+  const hi = Math.ceil(rank);
+  return (sorted[lo] as number) + ((sorted[hi] as number) - (sorted[lo] as number)) * (rank - lo);
+}
+
+function table(headers: string[], rows: Array<Array<string | number>>): string {
+  const cells = rows.map((r) =>
+    r.map((c) => (typeof c === "number" ? (Number.isFinite(c) ? c.toFixed(1) : "-") : c)),
+  );
+  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? "").length)));
+  const line = (r: string[]) =>
+    r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ");
+  return [line(headers), widths.map((w) => "-".repeat(w)).join("  "), ...cells.map(line)].join("\n");
+}
+
+const statsRow = (label: string, values: number[]) => [
+  label,
+  percentile(values, 0.5),
+  percentile(values, 0.95),
+  Math.min(...values),
+  Math.max(...values),
+];
+
+// ---- one edgeplane deploy ------------------------------------------------------------------------
+
+async function deployOnce(system: TestSystem, image: string, environment: string): Promise<DeploySample> {
+  const hostname = `${environment}.${DOMAIN}`;
+  const wallStart = Date.now();
+  const t0 = performance.now();
+  const res = await system.api("POST", "/v1/deployments", { body: { project: PROJECT, environment, image } });
+  if (res.status !== 202) throw new Error(`deploy ${environment}: ${res.status} ${JSON.stringify(res.body)}`);
+  const id: string = res.body.id;
+
+  const stop = { aborted: false };
+  const ready = pollUntil(
+    async () => {
+      const d = (await system.api<DeploymentView>("GET", `/v1/deployments/${id}`)).body;
+      if (d.status === "ready") return { at: performance.now(), deployment: d };
+      if (d.status === "failed" || d.status === "superseded")
+        throw new Error(`deploy ${environment} ${d.status}: ${d.error}`);
+      return undefined;
+    },
+    `${environment} to be ready`,
+    stop,
+  );
+  const first200 = pollUntil(
+    async () =>
+      (await system.viaGateway(hostname, "/", fresh).catch(() => null))?.status === 200
+        ? performance.now()
+        : undefined,
+    `${hostname} to answer 200 through the gateway`,
+    stop,
+  );
+  let readyAt: number;
+  let deployment: DeploymentView;
+  let first200At: number;
+  try {
+    [{ at: readyAt, deployment }, first200At] = await Promise.all([ready, first200]);
+  } finally {
+    stop.aborted = true;
+    await Promise.allSettled([ready, first200]);
+  }
+
+  // everything below is outside the measured window
+  const p = deployment.phases;
+  const queued = iso(p.queued);
+  const staging = iso(p.staging);
+  const starting = iso(p.starting);
+  const routing = iso(p.routing);
+  const readyTs = iso(p.ready);
+  let dockerSplit: DeploySample["docker"] = null;
+  const container = (await system.containers()).find((c) => c.Labels["edgeplane.deployment"] === id);
+  if (container) {
+    const info = await docker.getContainer(container.Id).inspect();
+    const created = dockerTime(info.Created);
+    const started = dockerTime(info.State.StartedAt);
+    dockerSplit = {
+      startingToCreated: created - starting,
+      createdToStarted: started - created,
+      startedToRouting: routing - started,
+    };
+  }
+  const logLine = system.logs.find(
+    (l) => l.includes("container healthy") && l.includes(`deploymentId=${id}`),
+  );
+  const healthyLogMs = logLine ? Number(/\bms=(\d+)/.exec(logLine)?.[1]) : null;
+  return {
+    postToReady: readyAt - t0,
+    postToFirst200: first200At - t0,
+    queuedToReady: readyTs - queued,
+    phases: {
+      postToQueued: queued - wallStart,
+      queuedToStaging: staging - queued,
+      stagingToStarting: starting - staging,
+      startingToRouting: routing - starting,
+      routingToReady: readyTs - routing,
+      readyToFirst200: wallStart + (first200At - t0) - readyTs,
+    },
+    docker: dockerSplit,
+    healthyLogMs,
+  };
+}
+
+async function destroy(system: TestSystem, environment: string): Promise<void> {
+  const res = await system.api("DELETE", `/v1/projects/${PROJECT}/environments/${environment}`);
+  if (res.status !== 202)
+    throw new Error(`destroy ${environment}: ${res.status} ${JSON.stringify(res.body)}`);
+  await system.waitForEnvironment(PROJECT, environment, (e) => e.status === "destroyed");
+}
+
+// ---- one bare docker run -------------------------------------------------------------------------
+
+async function bareRunOnce(image: string, label: string): Promise<BareSample> {
+  const portKey = `${CONTAINER_PORT}/tcp`;
+  const wallStart = Date.now();
+  const t0 = performance.now();
+  // `docker run -d -e PORT=8080 -p 127.0.0.1::8080 <image>`
+  const container = await docker.createContainer({
+    Image: image,
+    Env: [`PORT=${CONTAINER_PORT}`],
+    Labels: { "edgeplane.bench": label },
+    ExposedPorts: { [portKey]: {} },
+    HostConfig: { PortBindings: { [portKey]: [{ HostIp: "127.0.0.1", HostPort: "" }] } },
+  });
+  try {
+    await container.start();
+    const info = await container.inspect();
+    const port = Number(info.NetworkSettings.Ports[portKey]?.[0]?.HostPort);
+    if (!port) throw new Error("bare container started without a published port");
+    const first200At = await pollUntil(
+      async () => ((await httpGet(port, HEALTH_PATH).catch(() => 0)) === 200 ? performance.now() : undefined),
+      `bare container on ${port} to answer 200`,
+      { aborted: false },
+    );
+    const after = await container.inspect();
+    const created = dockerTime(after.Created);
+    const started = dockerTime(after.State.StartedAt);
+    return {
+      runToFirst200: first200At - t0,
+      createdAfter: created - wallStart,
+      createdToStarted: started - created,
+      startedToFirst200: wallStart + (first200At - t0) - started,
+    };
+  } finally {
+    await container.remove({ force: true }).catch(() => {});
+  }
+}
+
+// ---- processes and their memory ------------------------------------------------------------------
+
+interface Proc {
+  pid: number;
+  ppid: number;
+  cmdline: string;
+  comm: string;
+}
+
+async function readProc(pid: number): Promise<Proc | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    const cmdline = (await readFile(`/proc/${pid}/cmdline`, "utf8")).replaceAll("\0", " ").trim();
+    return { pid, ppid, cmdline, comm };
+  } catch {
+    return undefined; // gone meanwhile
+  }
+}
+
+async function rssKiB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
+  return Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? Number.NaN);
+}
+
+function labelFor(proc: Proc, parentLabel: string | undefined): string {
+  const c = proc.cmdline;
+  if (c.includes("apps/cli/src/main.ts")) return "edgeplane up";
+  const app = /apps\/([a-z0-9-]+)\/src\/main\.ts/.exec(c)?.[1];
+  if (app) return app; // api, worker-stage, worker-reconcile, worker-ingress, …
+  if (c.startsWith("nginx: master process")) return "nginx master";
+  if (c.startsWith("nginx: worker process")) return "nginx worker";
+  if (/esbuild/.test(c) || proc.comm === "esbuild") return `esbuild (tsx, of ${parentLabel ?? "?"})`;
+  return `${proc.comm} (of ${parentLabel ?? "?"})`;
+}
+
+async function processTree(root: number): Promise<Array<Proc & { label: string; depth: number }>> {
+  const all = (
+    await Promise.all((await readdir("/proc")).filter((e) => /^\d+$/.test(e)).map((e) => readProc(Number(e))))
+  ).filter((p): p is Proc => p !== undefined);
+  const byParent = new Map<number, Proc[]>();
+  for (const p of all) byParent.set(p.ppid, [...(byParent.get(p.ppid) ?? []), p]);
+  const rootProc = all.find((p) => p.pid === root);
+  if (!rootProc) return [];
+  const out: Array<Proc & { label: string; depth: number }> = [];
+  const walk = (p: Proc, depth: number, parentLabel: string | undefined) => {
+    const label = labelFor(p, parentLabel);
+    out.push({ ...p, label, depth });
+    for (const child of (byParent.get(p.pid) ?? []).sort((a, b) => a.pid - b.pid))
+      walk(child, depth + 1, label);
+  };
+  walk(rootProc, 0, undefined);
+  return out;
+}
+
+// ---- the run -------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const system = new TestSystem();
+  const began = Date.now();
+  try {
+    const tag = await publishTestImage(`bench/web-${system.id}`, "v1", { message: "bench" });
+    await system.start();
+    const project = await system.api("POST", "/v1/projects", {
+      body: { name: PROJECT, domain: DOMAIN, port: CONTAINER_PORT, healthcheckPath: HEALTH_PATH },
+    });
+    if (project.status !== 201)
+      throw new Error(`create project: ${project.status} ${JSON.stringify(project.body)}`);
+
+    // warm: the image is resolved and present in Docker, and every code path has run once
+    process.stderr.write(`bench: warming up (system ${system.instance}, gateway :${system.gatewayPort})\n`);
+    const warm = await system.api("POST", "/v1/deployments", {
+      body: { project: PROJECT, environment: "warm", image: tag },
+    });
+    if (warm.status !== 202) throw new Error(`warm deploy: ${warm.status} ${JSON.stringify(warm.body)}`);
+    const warmed = await system.waitForDeployment(warm.body.id);
+    if (warmed.status !== "ready") throw new Error(`warm deploy ${warmed.status}: ${warmed.error}`);
+    const pinned = `${tag.slice(0, tag.lastIndexOf(":"))}@${warmed.digest}`;
+    await destroy(system, "warm");
+    await bareRunOnce(pinned, system.instance);
+
+    const deploys: DeploySample[] = [];
+    const bares: BareSample[] = [];
+    for (let i = 0; i < N; i++) {
+      const environment = `b-${i}`;
+      const runDeploy = async () => {
+        deploys.push(await deployOnce(system, tag, environment));
+        await destroy(system, environment);
+      };
+      const runBare = async () => {
+        bares.push(await bareRunOnce(pinned, system.instance));
+      };
+      // alternate which goes first, so neither always follows the other's cleanup
+      if (i % 2 === 0) {
+        await runDeploy();
+        await runBare();
+      } else {
+        await runBare();
+        await runDeploy();
+      }
+      process.stderr.write(`bench: ${i + 1}/${N}\r`);
+    }
+    process.stderr.write("\n");
+
+    // ---- results ----
+    const first200 = deploys.map((d) => d.postToFirst200);
+    const bare = bares.map((b) => b.runToFirst200);
+    console.log(
+      `\nDeploy latency, warm image, ${N} deploys and ${N} bare runs, interleaved, client polls every ${POLL_MS} ms (ms)\n`,
+    );
+    console.log(
+      table(
+        ["", "p50", "p95", "min", "max"],
+        [
+          statsRow(
+            "edgeplane POST→ready",
+            deploys.map((d) => d.postToReady),
+          ),
+          statsRow("edgeplane POST→first 200 via gateway", first200),
+          statsRow(
+            "server-side queued→ready",
+            deploys.map((d) => d.queuedToReady),
+          ),
+          statsRow("bare docker run→first 200", bare),
+        ],
+      ),
+    );
+    const ratio50 = percentile(first200, 0.5) / percentile(bare, 0.5);
+    const ratio95 = percentile(first200, 0.95) / percentile(bare, 0.95);
+    const pct = (r: number) => `${((r - 1) * 100).toFixed(0)}%`;
+    console.log(`\nedgeplane (POST→first 200 via gateway) / bare (run→first 200):`);
+    console.log(`  p50 ratio ${ratio50.toFixed(2)}x  overhead ${pct(ratio50)}`);
+    console.log(`  p95 ratio ${ratio95.toFixed(2)}x  overhead ${pct(ratio95)}`);
+    console.log(
+      `  target: control plane adds under ${TARGET_OVERHEAD * 100}% over the bare container start → ` +
+        `p50 ${ratio50 - 1 < TARGET_OVERHEAD ? "MET" : "NOT MET"}, p95 ${ratio95 - 1 < TARGET_OVERHEAD ? "MET" : "NOT MET"}`,
+    );
+
+    const ph = (f: (d: DeploySample) => number) => deploys.map(f);
+    const withDocker = deploys.filter((d) => d.docker !== null);
+    console.log(`\nWhere the time goes (ms; phases from the deployment's own timestamps)\n`);
+    console.log(
+      table(
+        ["edgeplane", "p50", "p95", "min", "max"],
+        [
+          statsRow(
+            "POST → queued (row written)",
+            ph((d) => d.phases.postToQueued),
+          ),
+          statsRow(
+            "queued → staging",
+            ph((d) => d.phases.queuedToStaging),
+          ),
+          statsRow(
+            "staging → starting",
+            ph((d) => d.phases.stagingToStarting),
+          ),
+          statsRow(
+            "starting → routing",
+            ph((d) => d.phases.startingToRouting),
+          ),
+          statsRow(
+            "  starting → container created",
+            withDocker.map((d) => d.docker?.startingToCreated ?? Number.NaN),
+          ),
+          statsRow(
+            "  created → started (docker)",
+            withDocker.map((d) => d.docker?.createdToStarted ?? Number.NaN),
+          ),
+          statsRow(
+            "  started → routing (health wait)",
+            withDocker.map((d) => d.docker?.startedToRouting ?? Number.NaN),
+          ),
+          statsRow(
+            "  reconcile 'container healthy' ms",
+            deploys.flatMap((d) => (d.healthyLogMs === null ? [] : [d.healthyLogMs])),
+          ),
+          statsRow(
+            "routing → ready",
+            ph((d) => d.phases.routingToReady),
+          ),
+          statsRow(
+            "  routing → first 200 via gateway",
+            ph((d) => d.phases.routingToReady + d.phases.readyToFirst200),
+          ),
+          statsRow(
+            "ready → first 200 (<0: served before ready)",
+            ph((d) => d.phases.readyToFirst200),
+          ),
+        ],
+      ),
+    );
+    console.log("");
+    console.log(
+      table(
+        ["bare docker run", "p50", "p95", "min", "max"],
+        [
+          statsRow(
+            "run → container created",
+            bares.map((b) => b.createdAfter),
+          ),
+          statsRow(
+            "created → started (docker)",
+            bares.map((b) => b.createdToStarted),
+          ),
+          statsRow(
+            "started → first 200",
+            bares.map((b) => b.startedToFirst200),
+          ),
+        ],
+      ),
+    );
+
+    // ---- memory ----
+    const root = system.pid;
+    if (root === undefined) throw new Error("edgeplane up is not running");
+    const procs = await processTree(root);
+    const rows: Array<Array<string | number>> = [];
+    let total = 0;
+    for (const p of procs) {
+      const kib = await rssKiB(p.pid);
+      if (Number.isFinite(kib)) total += kib;
+      rows.push([`${"  ".repeat(p.depth)}${p.label}`, String(p.pid), kib / 1024]);
+    }
+    rows.push(["total", "", total / 1024]);
+    console.log(`\nRSS of the system's processes after the run (MiB; containers not included)\n`);
+    console.log(table(["process", "pid", "RSS MiB"], rows));
+    console.log(`\nbench took ${((Date.now() - began) / 1000).toFixed(1)}s`);
+  } catch (error) {
+    // the workers' side of the story; the API's request lines only drown it
+    const lines = system.logs.filter((l) => !/\[api\].*\brequest\b/.test(l));
+    console.error(`system log (last 80 lines, API request lines left out):\n${lines.slice(-80).join("\n")}`);
+    throw error;
+  } finally {
+    await system.stop();
+    fresh.destroy();
+  }
+}
+
+try {
+  await main();
+  process.exit(0);
+} catch (error) {
+  console.error(error);
+  process.exit(1);
+}
