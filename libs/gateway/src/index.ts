@@ -2,3 +2,4 @@ export * from "./errors.ts";
 export * from "./nginx.ts";
 export * from "./paths.ts";
 export * from "./render.ts";
+export * from "./sites.ts";

@@ -8,11 +8,17 @@ import { GatewayConfigError } from "./errors.ts";
 import { type GatewayPaths, gatewayPaths } from "./paths.ts";
 import { canConnect } from "./port.ts";
 import { isProcessAlive, processTitle } from "./proc.ts";
-import { reloadAndWait } from "./reload.ts";
+import { reload } from "./reload.ts";
 import { type Route, renderNginxConfig } from "./render.ts";
+import { CERTIFICATE_DIR, type GatewayExtras } from "./sites.ts";
 import { assertDir } from "./validate.ts";
 
 const execFileAsync = promisify(execFile);
+
+export interface ApplyResult {
+  /** Resolves once every nginx worker that served the previous config has exited. */
+  drained: Promise<void>;
+}
 
 export interface NginxGatewayOptions {
   /** Prefix dir for config, pid file, logs and temp dirs; a relative path is resolved against cwd. */
@@ -20,6 +26,10 @@ export interface NginxGatewayOptions {
   listenHost: string;
   listenPort: number;
   nginxBin?: string;
+  /** HTTPS listener port, used once a route or site has a certificate. */
+  httpsPort?: number;
+  /** The control plane serving status pages for hosts under a site (`http://<ip>:<port>`). */
+  controlUrl?: string;
 }
 
 /**
@@ -32,16 +42,25 @@ export class NginxGateway {
   private readonly listenHost: string;
   private readonly listenPort: number;
   private readonly nginxBin: string;
+  private readonly httpsPort: number | undefined;
+  private readonly controlUrl: string | undefined;
   /** Tail of the applies queued in this process; each waits for the one before it. */
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor({ dir, listenHost, listenPort, nginxBin = "nginx" }: NginxGatewayOptions) {
+  constructor({ dir, listenHost, listenPort, nginxBin = "nginx", httpsPort, controlUrl }: NginxGatewayOptions) {
     this.dir = resolve(dir);
     assertDir(this.dir);
     this.paths = gatewayPaths(this.dir);
     this.listenHost = listenHost;
     this.listenPort = listenPort;
     this.nginxBin = nginxBin;
+    this.httpsPort = httpsPort;
+    this.controlUrl = controlUrl;
+  }
+
+  /** Where certificate files named by routes and sites live (`<name>.crt`, `<name>.key`). */
+  get certificateDir(): string {
+    return join(this.dir, CERTIFICATE_DIR);
   }
 
   async prepare(): Promise<void> {
@@ -49,17 +68,27 @@ export class NginxGateway {
     for (const path of Object.values(this.paths.temp)) await mkdir(path, { recursive: true });
   }
 
-  async apply(routes: Route[]): Promise<void> {
-    const text = renderNginxConfig(routes, {
-      dir: this.dir,
-      listenHost: this.listenHost,
-      listenPort: this.listenPort,
-    });
-    await this.applyConfigText(text);
+  /**
+   * Renders, validates, installs and reloads. Resolves once the new config is served; `drained`
+   * resolves once no worker serves the old one (then an upstream only it used may be removed).
+   */
+  async apply(routes: Route[], extras: GatewayExtras = {}): Promise<ApplyResult> {
+    const text = renderNginxConfig(
+      routes,
+      {
+        dir: this.dir,
+        listenHost: this.listenHost,
+        listenPort: this.listenPort,
+        ...(this.httpsPort === undefined ? {} : { httpsPort: this.httpsPort }),
+        ...(this.controlUrl === undefined ? {} : { controlUrl: this.controlUrl }),
+      },
+      extras,
+    );
+    return this.applyConfigText(text);
   }
 
   /** Validates, installs and (if nginx runs) reloads; on rejection the previous config keeps serving. */
-  applyConfigText(text: string): Promise<void> {
+  applyConfigText(text: string): Promise<ApplyResult> {
     const run = this.queue.then(() => this.install(text));
     this.queue = run.catch(() => undefined);
     return run;
@@ -109,7 +138,7 @@ export class NginxGateway {
     return (await this.masterPid()) !== undefined;
   }
 
-  private async install(text: string): Promise<void> {
+  private async install(text: string): Promise<ApplyResult> {
     await this.prepare();
     const candidate = join(this.dir, `nginx.conf.${randomBytes(6).toString("hex")}.tmp`);
     await writeFile(candidate, text, { mode: 0o600 });
@@ -121,7 +150,8 @@ export class NginxGateway {
     }
     await rename(candidate, this.paths.config);
     const pid = await this.masterPid();
-    if (pid !== undefined) await reloadAndWait(pid);
+    if (pid === undefined) return { drained: Promise.resolve() };
+    return reload(pid);
   }
 
   private async test(configFile: string): Promise<void> {

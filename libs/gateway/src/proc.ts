@@ -12,8 +12,20 @@ export async function isProcessAlive(pid: number): Promise<boolean> {
   return stat === undefined || stat.state !== "Z";
 }
 
-/** Live (non-zombie) children of a process, found by scanning /proc for their parent pid. */
+/**
+ * Live (non-zombie) children of a process: from the kernel's own list where it keeps one
+ * (`/proc/<pid>/task/<pid>/children`, cheap), else by scanning /proc for their parent pid.
+ */
 export async function childPids(parent: number): Promise<Set<number>> {
+  const listed = await readFile(`/proc/${parent}/task/${parent}/children`, "utf8").catch(() => undefined);
+  if (listed !== undefined) {
+    const children = new Set<number>();
+    for (const pid of listed.split(" ").filter(Boolean).map(Number)) {
+      const stat = await readStat(pid);
+      if (stat && stat.ppid === parent && stat.state !== "Z") children.add(pid);
+    }
+    return children;
+  }
   const children = new Set<number>();
   for (const entry of await readdir("/proc")) {
     if (!/^\d+$/.test(entry)) continue;

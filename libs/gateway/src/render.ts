@@ -1,11 +1,25 @@
 import { GatewayConfigError } from "./errors.ts";
 import { gatewayPaths } from "./paths.ts";
+import {
+  acmeLocation,
+  type GatewayExtras,
+  redirectToHttps,
+  renderChallengeMap,
+  renderHttpsDefault,
+  renderSites,
+  siteOf,
+  sslDirectives,
+  type TlsContext,
+  tlsContext,
+} from "./sites.ts";
 import { assertDir, assertEnvironmentId, assertHostname, assertListenHost, assertPort } from "./validate.ts";
 
 export interface Route {
   hostname: string;
   upstreamPort: number;
   environmentId: string;
+  /** File base name under `certs/` of a certificate covering the hostname: served over HTTPS too. */
+  certificate?: string;
 }
 
 export interface RenderOptions {
@@ -13,6 +27,10 @@ export interface RenderOptions {
   dir: string;
   listenHost: string;
   listenPort: number;
+  /** HTTPS listener port; used once any route or site has a certificate. */
+  httpsPort?: number;
+  /** The control plane (`http://<ip>:<port>`) serving status pages for hosts under a site. */
+  controlUrl?: string;
 }
 
 export const NOT_FOUND_BODY = "no environment serves this host\n";
@@ -21,13 +39,19 @@ export const NOT_FOUND_BODY = "no environment serves this host\n";
  * Renders the whole nginx main config from the routes alone, so the same state always yields the
  * same bytes. Every value is validated first; throws GatewayConfigError on anything unexpected.
  */
-export function renderNginxConfig(routes: Route[], opts: RenderOptions): string {
+export function renderNginxConfig(routes: Route[], opts: RenderOptions, extras: GatewayExtras = {}): string {
   assertDir(opts.dir);
   assertListenHost(opts.listenHost);
   assertPort(opts.listenPort, "listen port");
   const sorted = validateRoutes(routes);
   const paths = gatewayPaths(opts.dir);
   const listen = `${opts.listenHost.includes(":") ? `[${opts.listenHost}]` : opts.listenHost}:${opts.listenPort}`;
+  const tls = tlsContext(
+    opts.dir,
+    opts,
+    extras,
+    sorted.map((route) => route.certificate),
+  );
 
   return `# Rendered by edgeplane from desired state; edits here are overwritten.
 worker_processes 1;
@@ -83,7 +107,7 @@ http {
     server_name _;
     return 404 ${JSON.stringify(NOT_FOUND_BODY)};
   }
-${sorted.map((route) => renderServer(route, listen)).join("")}}
+${renderChallengeMap(tls)}${renderHttpsDefault(tls)}${renderSites(tls, listen)}${sorted.map((route) => renderServer(route, listen, tls)).join("")}}
 `;
 }
 
@@ -99,15 +123,33 @@ function validateRoutes(routes: Route[]): Route[] {
   return [...routes].sort((a, b) => (a.hostname < b.hostname ? -1 : a.hostname > b.hostname ? 1 : 0));
 }
 
-function renderServer(route: Route, listen: string): string {
+function renderServer(route: Route, listen: string, tls: TlsContext): string {
+  const proxy = `    location / {
+      proxy_pass http://127.0.0.1:${route.upstreamPort};
+    }
+`;
+  const acme = siteOf(tls, route.hostname) ? acmeLocation : "";
+  if (route.certificate === undefined) {
+    return `
+  # environment ${route.environmentId}
+  server {
+    listen ${listen};
+    server_name ${route.hostname};
+${acme}${proxy}  }
+`;
+  }
   return `
   # environment ${route.environmentId}
   server {
     listen ${listen};
     server_name ${route.hostname};
-    location / {
-      proxy_pass http://127.0.0.1:${route.upstreamPort};
+${acme}    location / {
+      ${redirectToHttps(tls)}
     }
   }
+  server {
+    listen ${tls.httpsListen} ssl;
+    server_name ${route.hostname};
+${sslDirectives(tls, route.certificate)}${proxy}  }
 `;
 }

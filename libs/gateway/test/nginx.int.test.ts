@@ -85,7 +85,7 @@ describe("NginxGateway", () => {
     expect(await fetchHost(port, HOST)).toEqual({ status: 200, body: "A" });
   });
 
-  it("switches upstreams with zero failed requests, and the old upstream can go once apply resolves", async () => {
+  it("switches upstreams with zero failed requests, and the old upstream can go once the old workers drained", async () => {
     await startWith([routeTo(upstreamA)]);
     const keepAlive = new Agent({ keepAlive: true, maxSockets: 4 });
     const replies: { startedAt: number; reply?: Reply; error?: string }[] = [];
@@ -112,7 +112,8 @@ describe("NginxGateway", () => {
     const loops = agents.map((agent) => loop(agent));
 
     await new Promise((resolve) => setTimeout(resolve, 750));
-    await gateway.apply([routeTo(upstreamB)]);
+    const { drained } = await gateway.apply([routeTo(upstreamB)]);
+    await drained;
     const appliedAt = performance.now();
     await upstreamA.close();
     await new Promise((resolve) => setTimeout(resolve, 1500));
