@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Brings up, idempotently and on loopback only, every local service edgeplane needs:
 # PostgreSQL, Redis, Docker Engine, nginx (binary only: the gateway is started by edgeplane),
-# a local OCI registry playing the primary registry (ghcr.io), and the locally built test image.
+# a local OCI registry playing the primary registry (ghcr.io), an edge registry caching it
+# (pull-through), and the locally built test image.
 # Safe to run again and again: whatever already answers is left alone. It only ever stops
 # nothing; processes it starts are recorded by pid under the services directory.
 set -euo pipefail
@@ -11,10 +12,17 @@ SERVICES_DIR=${EDGEPLANE_SERVICES_DIR:-$ROOT/.edgeplane/services}
 PG_PORT=${EDGEPLANE_PG_PORT:-5432}
 REDIS_PORT=${EDGEPLANE_REDIS_PORT:-6379}
 PRIMARY_REGISTRY_PORT=${EDGEPLANE_PRIMARY_REGISTRY_PORT:-5001}
+EDGE_REGISTRY_PORT=${EDGEPLANE_EDGE_REGISTRY_PORT:-5002}
 TEST_IMAGE=${EDGEPLANE_TEST_BASE_IMAGE:-edgeplane-test/httpd:base}
 
 mkdir -p "$SERVICES_DIR"
 log() { printf '[services] %s\n' "$*" >&2; }
+
+# docker-compose.yml runs every service in its own container: nothing to check or start here
+if [ "${EDGEPLANE_SERVICES:-local}" = external ]; then
+  log "EDGEPLANE_SERVICES=external: using the services the environment names"
+  exit 0
+fi
 
 APT_UPDATED=0
 apt_install() {
@@ -53,6 +61,11 @@ dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v pg_isready >/dev/null 2>&1 || need+=(postgresql postgresql-client)
 command -v curl >/dev/null 2>&1 || need+=(curl ca-certificates)
+# TLS tests: pebble + pebble-challtestsrv (a real ACME server), Knot DNS (RFC 2136 updates), openssl.
+# Each test starts its own instances on free loopback ports; nothing runs here.
+command -v pebble >/dev/null 2>&1 || need+=(pebble)
+command -v knotd >/dev/null 2>&1 || need+=(knot)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 if [ ${#need[@]} -gt 0 ]; then apt_install "${need[@]}"; fi
 
 # ---- PostgreSQL ------------------------------------------------------------------------------
@@ -95,10 +108,14 @@ fi
 
 # ---- primary registry (plays ghcr.io) on loopback --------------------------------------------
 registry_up() { curl -fsS "http://127.0.0.1:$1/v2/" >/dev/null 2>&1; }
+# start_registry NAME PORT [REMOTE_URL]: with a remote URL, a pull-through cache of that registry
+# (which must be up: distribution 2.8 asks it for its auth scheme at boot). Credentials for a
+# private remote come from EDGEPLANE_REGISTRY_USERNAME/PASSWORD into an owner-only config file.
 start_registry() {
-  local name=$1 port=$2 dir="$SERVICES_DIR/$1"
+  local name=$1 port=$2 remote=${3:-} dir="$SERVICES_DIR/$1"
   mkdir -p "$dir/data"
-  cat >"$dir/config.yml" <<YAML
+  rm -f "$dir/config.yml"
+  (umask 077 && cat >"$dir/config.yml") <<YAML
 version: 0.1
 log:
   level: warn
@@ -110,12 +127,23 @@ storage:
 http:
   addr: 127.0.0.1:$port
 YAML
+  if [ -n "$remote" ]; then
+    printf 'proxy:\n  remoteurl: %s\n' "$remote" >>"$dir/config.yml"
+    if [ -n "${EDGEPLANE_REGISTRY_USERNAME:-}" ]; then
+      local q="'"
+      printf "  username: '%s'\n  password: '%s'\n" "${EDGEPLANE_REGISTRY_USERNAME//$q/$q$q}" \
+        "${EDGEPLANE_REGISTRY_PASSWORD//$q/$q$q}" >>"$dir/config.yml"
+    fi
+  fi
   log "starting registry '$name' on 127.0.0.1:$port"
   nohup docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 &
   echo $! >"$dir/registry.pid"
   wait_for "registry $name" 15 registry_up "$port"
 }
 registry_up "$PRIMARY_REGISTRY_PORT" || start_registry primary-registry "$PRIMARY_REGISTRY_PORT"
+# ---- edge registry: a pull-through cache of the primary, next to the runtime -----------------
+registry_up "$EDGE_REGISTRY_PORT" ||
+  start_registry edge-registry "$EDGE_REGISTRY_PORT" "http://127.0.0.1:$PRIMARY_REGISTRY_PORT"
 
 # ---- the locally built test image --------------------------------------------------------------
 # A busybox httpd that serves $APP_MESSAGE on $PORT: built from Debian's busybox-static, no pulls.
@@ -138,4 +166,4 @@ SH
   rm -rf "$rootfs"
 fi
 
-log "ready: postgres 127.0.0.1:$PG_PORT, redis 127.0.0.1:$REDIS_PORT, docker, nginx, registry 127.0.0.1:$PRIMARY_REGISTRY_PORT"
+log "ready: postgres 127.0.0.1:$PG_PORT, redis 127.0.0.1:$REDIS_PORT, docker, nginx, registry 127.0.0.1:$PRIMARY_REGISTRY_PORT, edge registry 127.0.0.1:$EDGE_REGISTRY_PORT"

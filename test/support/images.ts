@@ -16,18 +16,33 @@ function follow(stream: NodeJS.ReadableStream): Promise<void> {
 
 /**
  * Builds a variant of the locally built busybox httpd image (it serves `message` at / and ok at
- * /healthz) and pushes it to the local registry playing ghcr.io. Returns the tag reference.
+ * /healthz) and pushes it to the local registry playing ghcr.io, or to `registry` (`host:port`).
+ * With `removeLocal`, the built image is removed from Docker after the push, so the runtime has to
+ * pull it back. Returns the tag reference.
  */
-export async function publishTestImage(repository: string, tag: string, options: { message?: string; cmd?: string[] } = {}) {
+export async function publishTestImage(
+  repository: string,
+  tag: string,
+  options: {
+    message?: string;
+    cmd?: string[];
+    registry?: string;
+    removeLocal?: boolean;
+    /** For a private registry. */
+    auth?: { username: string; password: string };
+  } = {},
+) {
   const container = await docker.createContainer({ Image: BASE });
   const changes = [`ENV APP_MESSAGE=${JSON.stringify(options.message ?? `${repository}:${tag}`)}`];
   if (options.cmd) changes.push(`CMD ${JSON.stringify(options.cmd)}`);
-  const ref = `${PRIMARY_REGISTRY}/${repository}`;
+  const registry = options.registry ?? PRIMARY_REGISTRY;
+  const ref = `${registry}/${repository}`;
   try {
     await container.commit({ repo: ref, tag, changes });
   } finally {
     await container.remove({ force: true });
   }
-  await follow(await docker.getImage(`${ref}:${tag}`).push({ authconfig: { serveraddress: PRIMARY_REGISTRY } }));
+  await follow(await docker.getImage(`${ref}:${tag}`).push({ authconfig: { ...options.auth, serveraddress: registry } }));
+  if (options.removeLocal) await docker.getImage(`${ref}:${tag}`).remove();
   return `${ref}:${tag}`;
 }

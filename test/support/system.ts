@@ -27,13 +27,21 @@ export class TestSystem {
   readonly id = randomBytes(4).toString("hex");
   readonly instance = `t${this.id}`;
   readonly prefix = `ept-${this.id}`;
-  readonly databaseUrl = `postgres://postgres@127.0.0.1:5432/edgeplane_t_${this.id}`;
+  readonly databaseUrl: string;
+  readonly redisUrl: string;
   readonly adminToken = `adm_${randomBytes(24).toString("base64url")}`;
   apiPort = 0;
   gatewayPort = 0;
+  gatewayHttpsPort = 0;
   stateDir = "";
   logs: string[] = [];
   private child: ChildProcess | null = null;
+
+  /** By default the machine's Postgres and Redis; a chaos test passes URLs of its own instances. */
+  constructor(options: { postgres?: string; redisUrl?: string } = {}) {
+    this.databaseUrl = `${options.postgres ?? "postgres://postgres@127.0.0.1:5432"}/edgeplane_t_${this.id}`;
+    this.redisUrl = options.redisUrl ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+  }
 
   get apiUrl() {
     return `http://127.0.0.1:${this.apiPort}`;
@@ -47,19 +55,24 @@ export class TestSystem {
   async start(extraEnv: Record<string, string> = {}): Promise<void> {
     this.apiPort = await freePort();
     this.gatewayPort = await freePort();
+    this.gatewayHttpsPort = await freePort();
     this.stateDir = await mkdtemp(join(tmpdir(), "edgeplane-e2e-"));
     this.child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "apps/cli/src/main.ts"), "up"], {
       cwd: ROOT,
       env: {
         ...process.env,
         DATABASE_URL: this.databaseUrl,
+        REDIS_URL: this.redisUrl,
         EDGEPLANE_QUEUE_PREFIX: this.prefix,
         EDGEPLANE_INSTANCE: this.instance,
         EDGEPLANE_API_PORT: String(this.apiPort),
         EDGEPLANE_GATEWAY_PORT: String(this.gatewayPort),
+        EDGEPLANE_GATEWAY_HTTPS_PORT: String(this.gatewayHttpsPort),
         EDGEPLANE_STATE_DIR: this.stateDir,
         EDGEPLANE_ADMIN_TOKEN: this.adminToken,
         EDGEPLANE_HEALTH_TIMEOUT_MS: "15000",
+        // an image that is not pushed fails after this long (15 minutes outside tests)
+        EDGEPLANE_STAGE_WAIT_MS: "5000",
         ...extraEnv,
       },
       stdio: ["ignore", "pipe", "pipe"],
@@ -167,8 +180,38 @@ export class TestSystem {
     return docker.listContainers({ all: true, filters: { label: labels } });
   }
 
+  /**
+   * Runs an `edgeplane` CLI command against this system (its API, state dir and gateway address), as a
+   * user would from the shell; resolves with its exit code and output.
+   */
+  cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "apps/cli/src/main.ts"), ...args], {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          EDGEPLANE_API_URL: this.apiUrl,
+          EDGEPLANE_STATE_DIR: this.stateDir,
+          EDGEPLANE_TOKEN: this.adminToken,
+          ...env,
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stdout = "";
+      let stderr = "";
+      child.stdout?.on("data", (c: Buffer) => {
+        stdout += c.toString();
+      });
+      child.stderr?.on("data", (c: Buffer) => {
+        stderr += c.toString();
+      });
+      child.once("error", reject);
+      child.once("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    });
+  }
+
   redis(): Redis {
-    return new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", { maxRetriesPerRequest: null });
+    return new Redis(this.redisUrl, { maxRetriesPerRequest: null });
   }
 
   async stop(): Promise<void> {

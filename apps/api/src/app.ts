@@ -4,7 +4,9 @@ import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import { requireToken } from "./auth.ts";
 import type { ApiDeps, AppEnv } from "./context.ts";
+import { registerDashboard } from "./dashboard.ts";
 import { driverError, isUnavailable, STATUS_OF } from "./errors.ts";
+import { rateLimit, sourceAddress } from "./rate-limit.ts";
 import { registerCreateDeployment } from "./routes/deployments/create.ts";
 import { registerGetDeployment } from "./routes/deployments/get.ts";
 import { registerDestroyEnvironment } from "./routes/environments/destroy.ts";
@@ -16,6 +18,10 @@ import { registerUpdateProject } from "./routes/projects/update.ts";
 import { registerCreateToken } from "./routes/tokens/create.ts";
 import { registerManageTokens } from "./routes/tokens/manage.ts";
 import { registerGithubWebhook } from "./routes/webhooks/github.ts";
+import { registerCaRoot } from "./routes/ca/root.ts";
+import { registerListAllEnvironments } from "./routes/environments/list-all.ts";
+import { registerStatusPage } from "./routes/pages/status.ts";
+import { registerProjectCertificates } from "./routes/projects/certificates.ts";
 
 /** The whole HTTP API with one error handler: every error is `{ error: { code, message, requestId } }`. */
 export function createApp(deps: ApiDeps): Hono<AppEnv> {
@@ -31,6 +37,7 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   app.use("/v1/*", limit(deps.bodyLimitBytes));
   // GitHub caps webhook payloads at 25 MB; pull_request bodies are tens of KB
   app.use("/webhooks/*", limit(Math.max(deps.bodyLimitBytes, 5 * 1024 * 1024)));
+  app.use("/admin/*", limit(deps.bodyLimitBytes));
   app.use("*", async (c, next) => {
     const started = performance.now();
     await next();
@@ -40,8 +47,21 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
     );
   });
   registerHealth(app, deps);
+  if (deps.dashboardQueues) registerDashboard(app, deps, deps.dashboardQueues);
+  if (deps.rateLimits) {
+    const { limiter, webhooks } = deps.rateLimits;
+    app.use("/webhooks/github", rateLimit(limiter, { bucket: "webhook", limit: webhooks, method: "POST", key: sourceAddress }));
+  }
   registerGithubWebhook(app, deps);
+  registerStatusPage(app, deps);
   app.use("/v1/*", requireToken(deps));
+  if (deps.rateLimits) {
+    const { limiter, deploys } = deps.rateLimits;
+    app.use(
+      "/v1/deployments",
+      rateLimit(limiter, { bucket: "deploy", limit: deploys, method: "POST", key: (c) => c.get("principal").tokenId ?? "admin" }),
+    );
+  }
   registerCreateProject(app, deps);
   registerReadProjects(app, deps);
   registerUpdateProject(app, deps);
@@ -51,6 +71,9 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   registerGetDeployment(app, deps);
   registerReadEnvironments(app, deps);
   registerDestroyEnvironment(app, deps);
+  registerListAllEnvironments(app, deps);
+  registerProjectCertificates(app, deps);
+  registerCaRoot(app, deps);
 
   app.notFound((c) =>
     c.json({ error: { code: "not_found", message: `no route for ${c.req.method} ${c.req.path}`, requestId: c.get("requestId") } }, 404),

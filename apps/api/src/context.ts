@@ -1,5 +1,7 @@
 import type { Principal, ServiceContext } from "@edgeplane/services";
 import type { Logger } from "@edgeplane/log";
+import type { Queue } from "bullmq";
+import type { RateLimiter } from "./rate-limit.ts";
 
 export interface ApiDeps {
   services: ServiceContext;
@@ -7,6 +9,10 @@ export interface ApiDeps {
   log: Logger;
   bodyLimitBytes: number;
   checkReady: () => Promise<void>;
+  /** Redis-backed limits on deploys (per token) and webhooks (per source address); absent: none. */
+  rateLimits?: { limiter: RateLimiter; deploys: number; webhooks: number };
+  /** Queues shown by the ops dashboard at /admin/queues; absent: no dashboard. */
+  dashboardQueues?: Queue[];
 }
 
 export type AppEnv = {

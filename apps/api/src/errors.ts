@@ -31,10 +31,36 @@ export function driverError(error: unknown): unknown {
   return error;
 }
 
-/** Postgres or Redis unreachable: tell the caller to retry; nothing was half-stored. */
+const UNAVAILABLE_CODES = new Set([
+  // the network: refused, reset, timed out, unresolvable
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EHOSTUNREACH",
+  "ENOTFOUND",
+  // postgres.js: a connection that could not be made or was lost mid-query
+  "CONNECT_TIMEOUT",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  // Postgres: shutting down or restarting, too many connections, connection failures
+  "57P01",
+  "57P02",
+  "57P03",
+  "53300",
+  "08000",
+  "08003",
+  "08006",
+  "08001",
+  "08004",
+]);
+
+/**
+ * Postgres or Redis unreachable: tell the caller to retry. A transaction that did not commit
+ * stored nothing; intent is only ever written in one transaction.
+ */
 export function isUnavailable(error: unknown): boolean {
   const code = (driverError(error) as { code?: string }).code ?? "";
-  return ["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "CONNECT_TIMEOUT", "57P01", "57P03", "08006", "08001"].includes(
-    code,
-  );
+  return UNAVAILABLE_CODES.has(code);
 }

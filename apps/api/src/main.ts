@@ -2,8 +2,17 @@ import { serve } from "@hono/node-server";
 import { apiEnv, exitOnConfigError, loadConfig } from "@edgeplane/config";
 import { createDb, sql } from "@edgeplane/db";
 import { createLogger } from "@edgeplane/log";
-import { createProducer, createRedis, createSigner } from "@edgeplane/queue";
+import {
+  bestEffortProducer,
+  createProducer,
+  createRedis,
+  createSigner,
+  QUEUES,
+  retryOptions,
+} from "@edgeplane/queue";
+import { Queue } from "bullmq";
 import { createApp } from "./app.ts";
+import { redisRateLimiter } from "./rate-limit.ts";
 
 const env = (() => {
   try {
@@ -14,18 +23,44 @@ const env = (() => {
 })();
 const log = createLogger("api", env.LOG_LEVEL);
 const { db, close: closeDb } = createDb(env.DATABASE_URL);
-const redis = createRedis(env.REDIS_URL);
-const producer = createProducer({ connection: redis, prefix: env.EDGEPLANE_QUEUE_PREFIX, signer: createSigner(env.EDGEPLANE_SIGNING_KEY) });
+// fail fast: a request never waits on an unreachable Redis (its intent is already committed)
+const redis = createRedis(env.REDIS_URL, { failFast: true });
+redis.on("error", () => {}); // reported where a command fails
+const prefix = env.EDGEPLANE_QUEUE_PREFIX;
+const producer = bestEffortProducer(
+  createProducer({
+    connection: redis,
+    prefix,
+    signer: createSigner(env.EDGEPLANE_SIGNING_KEY),
+    jobOptions: retryOptions(env.EDGEPLANE_JOB_ATTEMPTS, env.EDGEPLANE_JOB_BACKOFF_MS),
+  }),
+  { log, timeoutMs: env.EDGEPLANE_ENQUEUE_TIMEOUT_MS },
+);
+const dashboardQueues = Object.values(QUEUES).map((name) => {
+  const queue = new Queue(name, { connection: redis, prefix });
+  queue.on("error", () => {});
+  return queue;
+});
 
 const app = createApp({
   services: {
     db,
     producer,
-    urls: { scheme: env.EDGEPLANE_PUBLIC_SCHEME, port: env.EDGEPLANE_PUBLIC_PORT ?? env.EDGEPLANE_GATEWAY_PORT },
+    urls: {
+      scheme: env.EDGEPLANE_PUBLIC_SCHEME,
+      port: env.EDGEPLANE_PUBLIC_PORT ?? env.EDGEPLANE_GATEWAY_PORT,
+      httpsPort: env.EDGEPLANE_GATEWAY_HTTPS_PORT,
+    },
   },
   adminToken: env.EDGEPLANE_ADMIN_TOKEN,
   log,
   bodyLimitBytes: env.EDGEPLANE_BODY_LIMIT_BYTES,
+  rateLimits: {
+    limiter: redisRateLimiter({ redis, prefix, windowMs: env.EDGEPLANE_RATE_LIMIT_WINDOW_MS, log }),
+    deploys: env.EDGEPLANE_RATE_LIMIT_DEPLOYS,
+    webhooks: env.EDGEPLANE_RATE_LIMIT_WEBHOOKS,
+  },
+  dashboardQueues,
   checkReady: async () => {
     await db.execute(sql`select 1`);
     await redis.ping();
@@ -45,6 +80,7 @@ const stop = (signal: string) => {
   deadline.unref();
   server.close(async () => {
     await producer.close();
+    await Promise.all(dashboardQueues.map((q) => q.close()));
     redis.disconnect();
     await closeDb();
     log.info("stopped");

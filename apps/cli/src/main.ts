@@ -1,17 +1,29 @@
 import { ConfigError } from "@edgeplane/config";
+import { CA_USAGE, ca } from "./commands/ca.ts";
+import { HOSTS_USAGE, hosts, UsageError } from "./commands/hosts.ts";
 import { up } from "./commands/up.ts";
 
 const USAGE = `usage: edgeplane <command>
 
 commands:
   up        start the API, the workers and the gateway (Ctrl-C stops them all)
+  hosts     print (or --write FILE) hosts-file lines for every ready environment
+  ca export print the root certificate of edgeplane's local CA
 `;
 
-const [command] = process.argv.slice(2);
+const [command, ...args] = process.argv.slice(2);
 try {
   switch (command) {
     case "up":
       await up();
+      break;
+    case "hosts":
+      if (args.includes("--help")) process.stdout.write(HOSTS_USAGE);
+      else await hosts(args);
+      break;
+    case "ca":
+      if (args.includes("--help")) process.stdout.write(CA_USAGE);
+      else await ca(args);
       break;
     case undefined:
     case "help":
@@ -23,6 +35,10 @@ try {
       process.exit(2);
   }
 } catch (error) {
+  if (error instanceof UsageError) {
+    process.stderr.write(`edgeplane: ${error.message}\n\n${command === "ca" ? CA_USAGE : HOSTS_USAGE}`);
+    process.exit(2);
+  }
   if (error instanceof ConfigError) {
     process.stderr.write(`edgeplane: ${error.message}\n`);
     process.exit(78);

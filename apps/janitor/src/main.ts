@@ -1,7 +1,7 @@
 import { exitOnConfigError, janitorEnv, loadConfig } from "@edgeplane/config";
-import { QUEUES, runScheduledWorker } from "@edgeplane/queue";
+import { createLiveJobs, QUEUES, runScheduledWorker } from "@edgeplane/queue";
 import { DockerRuntime } from "@edgeplane/runtime";
-import { bootWorker, sweep, teardownEnvironment } from "@edgeplane/services";
+import { bootWorker, resync, sweep, teardownEnvironment } from "@edgeplane/services";
 
 try {
   const env = loadConfig(janitorEnv);
@@ -15,18 +15,41 @@ try {
       return teardownEnvironment({ ...deps, runtime });
     },
     extraWorkers: async (deps) => {
-      const { worker, queue } = await runScheduledWorker({
+      const { worker } = await runScheduledWorker({
         queue: QUEUES.sweep,
         connection: deps.connection,
         prefix: deps.prefix,
         everyMs: env.EDGEPLANE_SWEEP_INTERVAL_MS,
         log: deps.log,
         process: async () => {
-          await sweep({ ...deps, runtime, stuckAfterMs: env.EDGEPLANE_TEARDOWN_STUCK_MS });
+          await sweep({
+            ...deps,
+            runtime,
+            stuckAfterMs: env.EDGEPLANE_TEARDOWN_STUCK_MS,
+            imageGraceMs: env.EDGEPLANE_IMAGE_GC_GRACE_MS,
+          });
         },
       });
-      await queue.close();
-      return [worker];
+      // intent committed always converges: lost or missing jobs re-derived from Postgres
+      const liveJobs = createLiveJobs({ connection: deps.connection, prefix: deps.prefix });
+      const resyncer = await runScheduledWorker({
+        queue: QUEUES.resync,
+        connection: deps.connection,
+        prefix: deps.prefix,
+        everyMs: env.EDGEPLANE_RESYNC_INTERVAL_MS,
+        log: deps.log,
+        process: async () => {
+          await resync({
+            ...deps,
+            runtime,
+            liveJobs,
+            intervalMs: env.EDGEPLANE_RESYNC_INTERVAL_MS,
+            graceMs: env.EDGEPLANE_RESYNC_GRACE_MS,
+          });
+        },
+      });
+      resyncer.worker.on("closed", () => void liveJobs.close().catch(() => {}));
+      return [worker, resyncer.worker];
     },
   });
 } catch (error) {

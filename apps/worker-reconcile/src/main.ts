@@ -1,10 +1,11 @@
-import { exitOnConfigError, loadConfig, reconcileEnv } from "@edgeplane/config";
+import { artifactConfig, exitOnConfigError, loadConfig, reconcileEnv } from "@edgeplane/config";
 import { QUEUES } from "@edgeplane/queue";
 import { DockerRuntime } from "@edgeplane/runtime";
-import { bootWorker, reconcileEnvironment } from "@edgeplane/services";
+import { bootWorker, primaryPullAuth, reconcileEnvironment } from "@edgeplane/services";
 
 try {
   const env = loadConfig(reconcileEnv);
+  const artifact = artifactConfig(env);
   await bootWorker({
     name: "worker-reconcile",
     queue: QUEUES.reconcile,
@@ -17,6 +18,8 @@ try {
         runtime,
         instance: env.EDGEPLANE_INSTANCE,
         healthTimeoutMs: env.EDGEPLANE_HEALTH_TIMEOUT_MS,
+        edge: artifact.edge,
+        pullAuth: primaryPullAuth(artifact),
       });
     },
   });

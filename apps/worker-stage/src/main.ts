@@ -1,11 +1,12 @@
-import { exitOnConfigError, loadConfig, stageEnv } from "@edgeplane/config";
+import { artifactConfig, exitOnConfigError, loadConfig, stageEnv } from "@edgeplane/config";
 import { QUEUES } from "@edgeplane/queue";
-import { RegistryClient } from "@edgeplane/registry";
+import { hostPlatform, RegistryClient } from "@edgeplane/registry";
 import { DockerRuntime } from "@edgeplane/runtime";
-import { bootWorker, stageImage } from "@edgeplane/services";
+import { bootWorker, primaryPullAuth, stageImage } from "@edgeplane/services";
 
 try {
   const env = loadConfig(stageEnv);
+  const artifact = artifactConfig(env);
   await bootWorker({
     name: "worker-stage",
     queue: QUEUES.stage,
@@ -13,7 +14,19 @@ try {
     setup: async (deps) => {
       const runtime = new DockerRuntime({ socketPath: env.DOCKER_SOCKET, instance: env.EDGEPLANE_INSTANCE });
       await runtime.ping();
-      return stageImage({ ...deps, runtime, registry: new RegistryClient() });
+      // the configured credentials are presented to the primary registry only
+      const registry = new RegistryClient({
+        credentials: (host) => (host === artifact.primary ? (artifact.credentials ?? undefined) : undefined),
+      });
+      return stageImage({
+        ...deps,
+        runtime,
+        registry,
+        edge: artifact.edge,
+        waitForImageMs: env.EDGEPLANE_STAGE_WAIT_MS,
+        platform: hostPlatform(),
+        pullAuth: primaryPullAuth(artifact),
+      });
     },
   });
 } catch (error) {

@@ -22,6 +22,10 @@ export const commonEnv = z.object({
   EDGEPLANE_PUBLIC_KEYS: z.string().min(1, "required: kid=base64-spki[,kid=…]"),
   /** How old a signed job may be before it is refused as stale. */
   EDGEPLANE_JOB_MAX_AGE_MS: positiveMs.default(24 * 60 * 60 * 1000),
+  /** Attempts per job before it fails for good (and its deployment is marked `failed`). */
+  EDGEPLANE_JOB_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(6),
+  /** First retry delay; each further attempt waits twice as long, with jitter. */
+  EDGEPLANE_JOB_BACKOFF_MS: positiveMs.default(1000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 export type CommonEnv = z.infer<typeof commonEnv>;
@@ -35,6 +39,10 @@ export const gatewayEnv = z.object({
   /** Port shown in environment URLs; defaults to the gateway's port. */
   EDGEPLANE_PUBLIC_PORT: port.optional(),
   EDGEPLANE_PUBLIC_SCHEME: z.enum(["http", "https"]).default("http"),
+  /** HTTPS listener of the gateway, for projects with TLS; also the port shown in their URLs. */
+  EDGEPLANE_GATEWAY_HTTPS_PORT: port.default(8443),
+  /** The API as the gateway reaches it for status pages: `http://<ip>:<port>`. */
+  EDGEPLANE_CONTROL_URL: z.string().url().default("http://127.0.0.1:3000"),
 });
 export type GatewayEnv = z.infer<typeof gatewayEnv>;
 
@@ -44,27 +52,118 @@ export const apiEnv = commonEnv.extend(gatewayEnv.shape).extend({
   /** Admin bearer token. Required: a missing secret is a boot error, never an open door. */
   EDGEPLANE_ADMIN_TOKEN: z.string().min(24, "required, at least 24 characters"),
   EDGEPLANE_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(64 * 1024),
+  /** How long a request waits to enqueue after its commit; past it the resync enqueues instead. */
+  EDGEPLANE_ENQUEUE_TIMEOUT_MS: positiveMs.default(2000),
+  /** Rate limits, counted in Redis so they hold across API processes; 0 turns one off. */
+  EDGEPLANE_RATE_LIMIT_WINDOW_MS: positiveMs.default(60_000),
+  /** Deploy requests (POST /v1/deployments) per token per window. */
+  EDGEPLANE_RATE_LIMIT_DEPLOYS: z.coerce.number().int().min(0).default(300),
+  /** Webhook deliveries (POST /webhooks/github) per source address per window. */
+  EDGEPLANE_RATE_LIMIT_WEBHOOKS: z.coerce.number().int().min(0).default(600),
 });
 export type ApiEnv = z.infer<typeof apiEnv>;
+
+/** `host[:port]` of a registry, as image references name it (`ghcr.io`, `127.0.0.1:5002`). */
+const registryHost = z.preprocess(
+  (value) => (value === "" ? undefined : value),
+  z
+    .string()
+    .regex(/^(?:[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?|\[[0-9a-fA-F:]+\])(?::[0-9]{1,5})?$/, "must be host[:port], e.g. 127.0.0.1:5002")
+    .optional(),
+);
+const secret = z.preprocess((value) => (value === "" ? undefined : value), z.string().min(1).optional());
+
+/**
+ * The artifact path: the primary registry CI pushes to, and the edge registry (a pull-through cache
+ * of it) the runtime pulls from. Unset edge: images are pulled straight from their registry.
+ * The credentials are presented to the primary only, and never logged.
+ */
+export const artifactEnv = z.object({
+  EDGEPLANE_EDGE_REGISTRY: registryHost,
+  EDGEPLANE_EDGE_UPSTREAM: registryHost,
+  EDGEPLANE_REGISTRY_USERNAME: secret,
+  EDGEPLANE_REGISTRY_PASSWORD: secret,
+});
+export type ArtifactEnv = z.infer<typeof artifactEnv>;
+
+/** Cross-checks of the artifact variables, each issue naming the variable to fix. */
+export function checkArtifactEnv(env: ArtifactEnv, ctx: z.RefinementCtx): void {
+  const issue = (variable: keyof ArtifactEnv, message: string) => ctx.addIssue({ code: "custom", path: [variable], message });
+  if (env.EDGEPLANE_EDGE_REGISTRY && !env.EDGEPLANE_EDGE_UPSTREAM) {
+    issue("EDGEPLANE_EDGE_UPSTREAM", "required with EDGEPLANE_EDGE_REGISTRY: the primary registry the edge caches");
+  }
+  if (env.EDGEPLANE_EDGE_REGISTRY && env.EDGEPLANE_EDGE_REGISTRY === env.EDGEPLANE_EDGE_UPSTREAM) {
+    issue("EDGEPLANE_EDGE_REGISTRY", "must differ from EDGEPLANE_EDGE_UPSTREAM");
+  }
+  if (Boolean(env.EDGEPLANE_REGISTRY_USERNAME) !== Boolean(env.EDGEPLANE_REGISTRY_PASSWORD)) {
+    issue(env.EDGEPLANE_REGISTRY_USERNAME ? "EDGEPLANE_REGISTRY_PASSWORD" : "EDGEPLANE_REGISTRY_USERNAME", "username and password go together");
+  }
+  if (env.EDGEPLANE_REGISTRY_USERNAME && !env.EDGEPLANE_EDGE_UPSTREAM) {
+    issue("EDGEPLANE_EDGE_UPSTREAM", "required with registry credentials: they are only ever sent to this primary registry");
+  }
+}
+
+export interface ArtifactConfig {
+  /** The edge cache and the primary it proxies; null: pull straight from each image's registry. */
+  edge: { registry: string; upstream: string } | null;
+  /** The primary registry (`EDGEPLANE_EDGE_UPSTREAM`), if named. */
+  primary: string | null;
+  credentials: { username: string; password: string } | null;
+}
+
+export function artifactConfig(env: ArtifactEnv): ArtifactConfig {
+  const primary = env.EDGEPLANE_EDGE_UPSTREAM ?? null;
+  return {
+    edge: env.EDGEPLANE_EDGE_REGISTRY && primary ? { registry: env.EDGEPLANE_EDGE_REGISTRY, upstream: primary } : null,
+    primary,
+    credentials:
+      env.EDGEPLANE_REGISTRY_USERNAME && env.EDGEPLANE_REGISTRY_PASSWORD
+        ? { username: env.EDGEPLANE_REGISTRY_USERNAME, password: env.EDGEPLANE_REGISTRY_PASSWORD }
+        : null,
+  };
+}
 
 export const workerEnv = commonEnv.extend({
   EDGEPLANE_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   EDGEPLANE_SHUTDOWN_TIMEOUT_MS: positiveMs.default(20_000),
+  /** A job whose worker died (its lock not renewed this long) is run again by another worker. */
+  EDGEPLANE_JOB_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
 });
 export type WorkerEnv = z.infer<typeof workerEnv>;
 
-export const reconcileEnv = workerEnv.extend({
-  DOCKER_SOCKET: z.string().default("/var/run/docker.sock"),
-  EDGEPLANE_HEALTH_TIMEOUT_MS: positiveMs.default(60_000),
-});
+export const reconcileEnv = workerEnv
+  .extend({
+    DOCKER_SOCKET: z.string().default("/var/run/docker.sock"),
+    EDGEPLANE_HEALTH_TIMEOUT_MS: positiveMs.default(60_000),
+    ...artifactEnv.shape,
+  })
+  .superRefine(checkArtifactEnv);
 export type ReconcileEnv = z.infer<typeof reconcileEnv>;
 
-export const stageEnv = workerEnv.extend({
-  DOCKER_SOCKET: z.string().default("/var/run/docker.sock"),
-});
+export const stageEnv = workerEnv
+  .extend({
+    DOCKER_SOCKET: z.string().default("/var/run/docker.sock"),
+    ...artifactEnv.shape,
+    /** How long staging waits for an image that is not pushed yet, counted from the request. */
+    EDGEPLANE_STAGE_WAIT_MS: positiveMs.default(15 * 60 * 1000),
+  })
+  .superRefine(checkArtifactEnv);
 export type StageEnv = z.infer<typeof stageEnv>;
 
-export const ingressEnv = workerEnv.extend(gatewayEnv.shape);
+/** How often state is re-derived from Postgres: the janitor's resync, the gateway's drift check. */
+const resyncIntervalMs = positiveMs.default(30_000);
+
+export const ingressEnv = workerEnv.extend(gatewayEnv.shape).extend({
+  EDGEPLANE_RESYNC_INTERVAL_MS: resyncIntervalMs,
+  /** How often certificates are checked: missing ones issued, due ones renewed. */
+  EDGEPLANE_TLS_CHECK_INTERVAL_MS: positiveMs.default(5 * 60 * 1000),
+  /** Renew this many days before expiry (or at a third of the lifetime left, if that comes later). */
+  EDGEPLANE_TLS_RENEW_BEFORE_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  /** After a failed issue or renewal, wait this long before trying that certificate again. */
+  EDGEPLANE_TLS_RETRY_AFTER_MS: positiveMs.default(15 * 60 * 1000),
+  /** Validity of certificates from edgeplane's local CA. */
+  EDGEPLANE_TLS_LOCAL_VALID_DAYS: z.coerce.number().int().min(1).max(825).default(90),
+});
 export type IngressEnv = z.infer<typeof ingressEnv>;
 
 export const janitorEnv = workerEnv.extend({
@@ -72,6 +171,12 @@ export const janitorEnv = workerEnv.extend({
   /** How often the janitor sweeps for closed, expired, stuck and orphaned environments. */
   EDGEPLANE_SWEEP_INTERVAL_MS: positiveMs.default(60_000),
   EDGEPLANE_TEARDOWN_STUCK_MS: positiveMs.default(120_000),
+  /** How often the resync re-derives every environment's pending work from Postgres. */
+  EDGEPLANE_RESYNC_INTERVAL_MS: resyncIntervalMs,
+  /** An environment changed this recently is left to the jobs already under way. */
+  EDGEPLANE_RESYNC_GRACE_MS: positiveMs.default(30_000),
+  /** Images edgeplane pulled and nothing used for this long are removed from the runtime; 0: never. */
+  EDGEPLANE_IMAGE_GC_GRACE_MS: z.coerce.number().int().min(0).default(10 * 60 * 1000),
 });
 export type JanitorEnv = z.infer<typeof janitorEnv>;
 

@@ -1,11 +1,8 @@
-import { drizzle } from "drizzle-orm/postgres-js";
-import postgres from "postgres";
-import * as schema from "./schema/index.ts";
+import { createResilientPool } from "./resilient.ts";
 
+/** A pool and its drizzle db for a process; it survives a Postgres restart (see resilient.ts). */
 export function createDb(url: string, options: { max?: number } = {}) {
-  const sql = postgres(url, { max: options.max ?? 10, onnotice: () => {}, connect_timeout: 10 });
-  const db = drizzle(sql, { schema });
-  return { db, sql, close: () => sql.end({ timeout: 5 }) };
+  return createResilientPool(url, { max: options.max ?? 10 });
 }
 export type Db = ReturnType<typeof createDb>["db"];
 export type Sql = ReturnType<typeof createDb>["sql"];

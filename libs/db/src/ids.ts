@@ -5,6 +5,7 @@ const PREFIXES = {
   environment: "env",
   deployment: "dep",
   token: "tok",
+  certificate: "crt",
 } as const;
 export type IdKind = keyof typeof PREFIXES;
 

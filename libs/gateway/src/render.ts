@@ -70,6 +70,8 @@ http {
   default_type text/plain;
   # Names can be up to 253 characters; the default bucket size only fits short ones.
   server_names_hash_bucket_size 512;
+  # Set before the first map: ACME HTTP-01 paths are about 70 characters.
+  map_hash_bucket_size 256;
 
   client_body_temp_path ${paths.temp.clientBody};
   proxy_temp_path ${paths.temp.proxy};

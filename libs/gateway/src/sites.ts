@@ -54,7 +54,12 @@ export function controlUpstream(url: string): string {
     throw new GatewayConfigError(`invalid control URL ${JSON.stringify(url)}`);
   }
   const host = parsed.hostname.replace(/^\[|\]$/g, "");
-  if (parsed.protocol !== "http:" || parsed.pathname !== "/" || parsed.search !== "" || parsed.username !== "") {
+  if (
+    parsed.protocol !== "http:" ||
+    parsed.pathname !== "/" ||
+    parsed.search !== "" ||
+    parsed.username !== ""
+  ) {
     throw new GatewayConfigError(`control URL must be http://<ip>:<port>, got ${JSON.stringify(url)}`);
   }
   assertListenHost(host);
@@ -69,11 +74,14 @@ export function tlsContext(
   extras: GatewayExtras,
   routeCertificates: Array<string | undefined>,
 ): TlsContext {
-  const sites = [...(extras.sites ?? [])].sort((a, b) => (a.domain < b.domain ? -1 : a.domain > b.domain ? 1 : 0));
+  const sites = [...(extras.sites ?? [])].sort((a, b) =>
+    a.domain < b.domain ? -1 : a.domain > b.domain ? 1 : 0,
+  );
   const seen = new Set<string>();
   for (const site of sites) {
     assertHostname(site.domain);
-    if (site.domain.split(".").length < 2) throw new GatewayConfigError(`site domain ${site.domain} needs two labels`);
+    if (site.domain.split(".").length < 2)
+      throw new GatewayConfigError(`site domain ${site.domain} needs two labels`);
     if (seen.has(site.domain)) throw new GatewayConfigError(`duplicate site ${site.domain}`);
     seen.add(site.domain);
     if (site.certificate !== undefined) assertCertificateName(site.certificate);
@@ -85,12 +93,14 @@ export function tlsContext(
     }
   }
   for (const name of routeCertificates) if (name !== undefined) assertCertificateName(name);
-  const needsHttps = sites.some((s) => s.certificate !== undefined) || routeCertificates.some((c) => c !== undefined);
+  const needsHttps =
+    sites.some((s) => s.certificate !== undefined) || routeCertificates.some((c) => c !== undefined);
   if (needsHttps && opts.httpsPort === undefined) {
     throw new GatewayConfigError("certificates given but no HTTPS port");
   }
   if (opts.httpsPort !== undefined) assertPort(opts.httpsPort, "HTTPS port");
-  if (sites.length > 0 && opts.controlUrl === undefined) throw new GatewayConfigError("sites need a control URL");
+  if (sites.length > 0 && opts.controlUrl === undefined)
+    throw new GatewayConfigError("sites need a control URL");
   const host = opts.listenHost.includes(":") ? `[${opts.listenHost}]` : opts.listenHost;
   return {
     dir,

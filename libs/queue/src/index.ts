@@ -3,5 +3,7 @@ export * from "./names.ts";
 export * from "./queues.ts";
 export * from "./signing.ts";
 export * from "./worker.ts";
-export { UnrecoverableError } from "bullmq";
+export { DelayedError, UnrecoverableError } from "bullmq";
 export * from "./scheduled.ts";
+export * from "./best-effort.ts";
+export * from "./live-jobs.ts";

@@ -5,7 +5,9 @@ export const QUEUES = {
   ingress: "ingress",
   teardown: "teardown",
   sweep: "janitor-sweep",
+  resync: "janitor-resync",
   notify: "notify",
+  certificates: "tls-certificates",
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
@@ -18,3 +20,15 @@ export const jobIds = {
   teardown: (environmentId: string, generation: number) => `teardown-${environmentId}-g${generation}`,
   notify: (environmentId: string, generation: number, state: string) => `notify-${environmentId}-g${generation}-${state}`,
 };
+
+/**
+ * Work re-derived by the resync carries a time-bucket suffix (`-r<bucket>`), so it never collides
+ * with the completed or failed job of the same step; each step passes its own suffix on to the
+ * jobs it enqueues next, so the whole chain it starts is new work too.
+ */
+export const resyncSuffix = (bucket: number) => `-r${bucket}`;
+
+/** The resync suffix a job id ends with, or "" for work that came straight from a request. */
+export function inheritedSuffix(jobId: string | undefined): string {
+  return jobId?.match(/-r\d+$/)?.[0] ?? "";
+}

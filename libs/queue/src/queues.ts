@@ -12,7 +12,17 @@ export const DEFAULT_JOB_OPTIONS: JobsOptions = {
   removeOnFail: { count: 10_000, age: 14 * 24 * 3600 },
 };
 
-export function createRedis(url: string): Redis {
+/** Attempts and first backoff delay from configuration (EDGEPLANE_JOB_ATTEMPTS, EDGEPLANE_JOB_BACKOFF_MS). */
+export function retryOptions(attempts: number, backoffMs: number): JobsOptions {
+  return { attempts, backoff: { type: "exponential", delay: backoffMs, jitter: 0.5 } };
+}
+
+export function createRedis(url: string, options: { failFast?: boolean } = {}): Redis {
+  if (options.failFast) {
+    // For request handlers: a command fails at once while Redis is unreachable instead of waiting
+    // in ioredis's offline queue, so the caller can answer (and the resync catches up later).
+    return new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, enableReadyCheck: true });
+  }
   // BullMQ workers need maxRetriesPerRequest: null to wait out a Redis restart instead of failing.
   return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false });
 }
@@ -23,7 +33,13 @@ export interface Producer {
 }
 
 /** Signs every job it enqueues; one BullMQ Queue per name, created on first use. */
-export function createProducer(options: { connection: Redis; prefix: string; signer: Signer }): Producer {
+export function createProducer(options: {
+  connection: Redis;
+  prefix: string;
+  signer: Signer;
+  /** Overrides of DEFAULT_JOB_OPTIONS (attempts and backoff from configuration). */
+  jobOptions?: JobsOptions;
+}): Producer {
   const queues = new Map<QueueName, Queue>();
   const queueFor = (name: QueueName) => {
     let queue = queues.get(name);
@@ -31,8 +47,10 @@ export function createProducer(options: { connection: Redis; prefix: string; sig
       queue = new Queue(name, {
         connection: options.connection,
         prefix: options.prefix,
-        defaultJobOptions: DEFAULT_JOB_OPTIONS,
+        defaultJobOptions: { ...DEFAULT_JOB_OPTIONS, ...options.jobOptions },
       });
+      // connection errors surface where the enqueue is awaited; the event only needs a listener
+      queue.on("error", () => {});
       queues.set(name, queue);
     }
     return queue;

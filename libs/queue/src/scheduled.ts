@@ -4,9 +4,10 @@ import type { Logger } from "@edgeplane/log";
 import type { QueueName } from "./names.ts";
 
 /**
- * A repeatable sweep: a BullMQ job scheduler (re-declared at every boot, so a flushed Redis gets it
- * back) and a worker for it. Sweep jobs carry no data and no authority: they only trigger a
- * level-triggered scan of Postgres and the runtime, so they are not signed.
+ * A repeatable sweep: a BullMQ job scheduler and a worker for it. The scheduler is declared at boot
+ * and checked again every interval, so a Redis that restarted empty or was flushed gets it back
+ * without a restart of this process. Sweep jobs carry no data and no authority: they only trigger
+ * a level-triggered scan of Postgres and the runtime, so they are not signed.
  */
 export async function runScheduledWorker(options: {
   queue: QueueName;
@@ -17,11 +18,25 @@ export async function runScheduledWorker(options: {
   process: () => Promise<void>;
 }): Promise<{ worker: Worker; queue: Queue }> {
   const queue = new Queue(options.queue, { connection: options.connection, prefix: options.prefix });
-  await queue.upsertJobScheduler(
-    "sweep",
-    { every: options.everyMs },
-    { name: "sweep", data: {}, opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 1000 } } },
+  queue.on("error", () => {}); // the worker below reports connection trouble
+  const declare = () =>
+    queue.upsertJobScheduler(
+      "sweep",
+      { every: options.everyMs },
+      { name: "sweep", data: {}, opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 1000 } } },
+    );
+  await declare();
+  const keeper = setInterval(
+    () =>
+      void (async () => {
+        if (!(await queue.getJobScheduler("sweep"))) {
+          await declare();
+          options.log.info({ queue: options.queue }, "job scheduler was missing (Redis flushed?); declared again");
+        }
+      })().catch(() => {}),
+    Math.max(options.everyMs, 1000),
   );
+  keeper.unref();
   const worker = new Worker(
     options.queue,
     async () => {
@@ -31,5 +46,9 @@ export async function runScheduledWorker(options: {
   );
   worker.on("failed", (job, error) => options.log.warn({ queue: options.queue, jobId: job?.id, err: error.message }, "sweep failed"));
   worker.on("error", (error) => options.log.error({ queue: options.queue, err: error.message }, "sweep worker error"));
+  worker.on("closed", () => {
+    clearInterval(keeper);
+    void queue.close().catch(() => {});
+  });
   return { worker, queue };
 }

@@ -9,6 +9,8 @@ export interface JobContext {
   envelope: Envelope;
   job: Job;
   log: Logger;
+  /** The worker's lock token for this job: needed to move it to delayed (`job.moveToDelayed`). */
+  token?: string;
 }
 
 export interface RunWorkerOptions {
@@ -18,6 +20,8 @@ export interface RunWorkerOptions {
   verifier: Verifier;
   log: Logger;
   concurrency: number;
+  /** How long a job's lock lasts without renewal; a dead worker's job runs again after about this long. */
+  lockDurationMs?: number;
   process: (ctx: JobContext) => Promise<void>;
   /** Called for every refused job (metrics hook). */
   onRejected?: (reason: string) => void;
@@ -31,7 +35,7 @@ export interface RunWorkerOptions {
 export function runWorker(options: RunWorkerOptions): Worker {
   const worker = new Worker(
     options.queue,
-    async (job) => {
+    async (job, token) => {
       let envelope: Envelope;
       try {
         envelope = options.verifier.verify(job.data);
@@ -50,14 +54,15 @@ export function runWorker(options: RunWorkerOptions): Worker {
         environmentId: envelope.environmentId,
         generation: envelope.generation,
       });
-      await options.process({ envelope, job, log });
+      await options.process({ envelope, job, log, token });
     },
     {
       connection: options.connection,
       prefix: options.prefix,
       concurrency: options.concurrency,
       // a job whose worker died is picked up again after the lock expires
-      lockDuration: 30_000,
+      lockDuration: options.lockDurationMs ?? 30_000,
+      stalledInterval: options.lockDurationMs ?? 30_000,
       maxStalledCount: 3,
     },
   );

@@ -10,3 +10,7 @@ export class RegistryError extends Error {
     super(message);
   }
 }
+/** The registry could not be reached, or answered 5xx: worth retrying, or serving from a cache. */
+export class RegistryUnavailableError extends RegistryError {
+  override name = "RegistryUnavailableError";
+}

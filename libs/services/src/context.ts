@@ -5,5 +5,6 @@ import type { Producer } from "@edgeplane/queue";
 export interface ServiceContext {
   db: Db;
   producer: Producer;
-  urls: { scheme: "http" | "https"; port: number };
+  /** How environment URLs are shown; projects with TLS are shown as `https` on `httpsPort`. */
+  urls: { scheme: "http" | "https"; port: number; httpsPort?: number };
 }

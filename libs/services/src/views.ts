@@ -1,9 +1,16 @@
 import type { DeploymentRow, EnvironmentRow, ProjectRow } from "@edgeplane/db";
 import { environmentUrl } from "@edgeplane/domain";
+import { readTlsSettings, tlsSettingsView } from "@edgeplane/tls";
 import type { ServiceContext } from "./context.ts";
 
 type Urls = ServiceContext["urls"];
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+/** The URL of an environment: HTTPS on the gateway's HTTPS port once its project has TLS. */
+export function urlOf(hostname: string, project: ProjectRow, urls: Urls): string {
+  if (readTlsSettings(project.tls).mode === "off") return environmentUrl(hostname, urls.scheme, urls.port);
+  return environmentUrl(hostname, "https", urls.httpsPort ?? 443);
+}
 
 export function projectView(p: ProjectRow) {
   return {
@@ -23,6 +30,7 @@ export function projectView(p: ProjectRow) {
     allowedImages: p.allowedImages,
     memoryMb: p.memoryMb,
     cpuMillis: p.cpuMillis,
+    tls: tlsSettingsView(readTlsSettings(p.tls)), // secrets: whether set, never their values
     createdAt: iso(p.createdAt),
   };
 }
@@ -35,7 +43,7 @@ export function environmentView(e: EnvironmentRow, project: ProjectRow, urls: Ur
     kind: e.kind,
     status: e.status,
     hostname: e.hostname,
-    url: environmentUrl(e.hostname, urls.scheme, urls.port),
+    url: urlOf(e.hostname, project, urls),
     image: e.desiredImage,
     digest: e.desiredDigest,
     generation: e.generation,
@@ -53,11 +61,13 @@ export function deploymentView(d: DeploymentRow, e: EnvironmentRow, project: Pro
     id: d.id,
     project: project.name,
     environment: e.name,
-    url: environmentUrl(e.hostname, urls.scheme, urls.port),
+    url: urlOf(e.hostname, project, urls),
     image: d.image,
     digest: d.digest,
     generation: d.generation,
     status: d.status,
+    /** What the current phase waits on, e.g. `waiting for image`; null when nothing. */
+    statusDetail: d.statusDetail,
     error: d.error,
     phases: {
       queued: iso(d.queuedAt),

@@ -26,7 +26,15 @@ const upEnv = z.object({
   EDGEPLANE_GATEWAY_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
   EDGEPLANE_NGINX_BIN: z.string().default("nginx"),
   EDGEPLANE_LOG_FORMAT: z.enum(["pretty", "json"]).default("pretty"),
+  EDGEPLANE_API_HOST: z.string().default("127.0.0.1"),
+  EDGEPLANE_API_PORT: z.coerce.number().int().min(1).max(65535).default(3000),
 });
+
+/** The API as the gateway reaches it for status pages: a wildcard listen address is reached on loopback. */
+function controlUrl(host: string, port: number): string {
+  const reachable = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
+  return `http://${reachable.includes(":") ? `[${reachable}]` : reachable}:${port}`;
+}
 
 /**
  * `edgeplane up`: migrate, start the gateway and every app as its own process, and stop them
@@ -47,6 +55,7 @@ export async function up(): Promise<void> {
     EDGEPLANE_SIGNING_KEY: state.key.privateKey,
     EDGEPLANE_PUBLIC_KEYS: `${state.key.kid}=${state.key.publicKey}`,
     EDGEPLANE_ADMIN_TOKEN: process.env.EDGEPLANE_ADMIN_TOKEN ?? state.adminToken,
+    EDGEPLANE_CONTROL_URL: process.env.EDGEPLANE_CONTROL_URL ?? controlUrl(env.EDGEPLANE_API_HOST, env.EDGEPLANE_API_PORT),
   };
   // every child's configuration is checked before anything starts
   for (const app of APPS) loadConfig(app.schema, childEnv);

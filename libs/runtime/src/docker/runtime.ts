@@ -1,6 +1,6 @@
 import Docker from "dockerode";
 import { LABELS, labelsFor } from "../labels.ts";
-import type { ContainerSpec, ManagedContainer, Runtime } from "../types.ts";
+import type { ContainerSpec, ManagedContainer, PullAuth, Runtime } from "../types.ts";
 
 interface DockerError {
   statusCode?: number;
@@ -32,8 +32,33 @@ export class DockerRuntime implements Runtime {
     }
   }
 
-  async pull(image: string): Promise<void> {
-    const stream = await this.docker.pull(image);
+  async imageId(image: string): Promise<string | null> {
+    try {
+      return (await this.docker.getImage(image).inspect()).Id;
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+
+  async imagesInUse(): Promise<Set<string>> {
+    const containers = await this.docker.listContainers({ all: true });
+    return new Set(containers.map((c) => c.ImageID));
+  }
+
+  async removeImage(image: string): Promise<"removed" | "absent" | "in-use"> {
+    try {
+      await this.docker.getImage(image).remove({ force: false, noprune: false });
+      return "removed";
+    } catch (error) {
+      if (isNotFound(error)) return "absent";
+      if ((error as DockerError).statusCode === 409) return "in-use";
+      throw error;
+    }
+  }
+
+  async pull(image: string, auth?: PullAuth): Promise<void> {
+    const stream = await this.docker.pull(image, auth ? { authconfig: auth } : {});
     await new Promise<void>((resolve, reject) => {
       this.docker.modem.followProgress(stream, (error: Error | null, output: Array<{ error?: string }>) => {
         const failed = output?.find((event) => event.error);

@@ -21,7 +21,7 @@ const NON_TERMINAL = ["queued", "staging", "starting", "routing"] as const;
 export async function supersedeOlder(tx: Tx, environmentId: string, generation: number) {
   const rows = await tx
     .update(deployments)
-    .set({ status: "superseded", supersededAt: new Date() })
+    .set({ status: "superseded", supersededAt: new Date(), statusDetail: null })
     .where(
       and(
         eq(deployments.environmentId, environmentId),

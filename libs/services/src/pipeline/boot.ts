@@ -12,6 +12,7 @@ import {
   type Producer,
   parsePublicKeys,
   type QueueName,
+  retryOptions,
   runWorker,
   shutdownOnSignal,
 } from "@edgeplane/queue";
@@ -45,6 +46,7 @@ export async function bootWorker(options: {
     connection: producerRedis,
     prefix: env.EDGEPLANE_QUEUE_PREFIX,
     signer: createSigner(env.EDGEPLANE_SIGNING_KEY),
+    jobOptions: retryOptions(env.EDGEPLANE_JOB_ATTEMPTS, env.EDGEPLANE_JOB_BACKOFF_MS),
   });
   const process = await options.setup({ db, sql, producer, log });
   const worker = runWorker({
@@ -54,6 +56,7 @@ export async function bootWorker(options: {
     verifier: createVerifier(parsePublicKeys(env.EDGEPLANE_PUBLIC_KEYS), env.EDGEPLANE_JOB_MAX_AGE_MS),
     log,
     concurrency: env.EDGEPLANE_WORKER_CONCURRENCY,
+    lockDurationMs: env.EDGEPLANE_JOB_LOCK_MS,
     process,
   });
   const extra = options.extraWorkers

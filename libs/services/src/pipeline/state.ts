@@ -68,12 +68,15 @@ const PHASE_COLUMN = {
 
 const TERMINAL: DeploymentPhase[] = ["ready", "failed", "superseded"];
 
-/** Moves an unfinished deployment to `phase` (first time only per phase) and records the event. */
+/**
+ * Moves an unfinished deployment to `phase` (first time only per phase) and records the event.
+ * Entering another phase clears `statusDetail` (what the phase was waiting on) unless one is given.
+ */
 export async function markPhase(
   db: Db,
   deploymentId: string | null,
   phase: keyof typeof PHASE_COLUMN,
-  extra: { error?: string; digest?: string; message?: string } = {},
+  extra: { error?: string; digest?: string; message?: string; statusDetail?: string | null } = {},
 ): Promise<boolean> {
   if (!deploymentId) return false;
   const now = new Date();
@@ -88,12 +91,70 @@ export async function markPhase(
         [column]: current[column] ?? now,
         ...(extra.error !== undefined ? { error: extra.error } : {}),
         ...(extra.digest !== undefined ? { digest: extra.digest } : {}),
+        ...(extra.statusDetail !== undefined
+          ? { statusDetail: extra.statusDetail }
+          : current.status !== phase
+            ? { statusDetail: null }
+            : {}),
       })
       .where(eq(deployments.id, deploymentId));
     if (current.status !== phase) {
       await tx
         .insert(deploymentEvents)
         .values({ deploymentId, phase, message: extra.message ?? extra.error ?? null, at: now });
+    }
+    return true;
+  });
+}
+
+/**
+ * Says what an unfinished deployment's current phase is waiting on (`waiting for image`), and
+ * records an event with `message` when that changes. False if the deployment is finished.
+ */
+export async function setStatusDetail(db: Db, deploymentId: string | null, detail: string, message = detail): Promise<boolean> {
+  if (!deploymentId) return false;
+  return db.transaction(async (tx) => {
+    const [current] = await tx.select().from(deployments).where(eq(deployments.id, deploymentId)).for("update");
+    if (!current || TERMINAL.includes(current.status)) return false;
+    if (current.statusDetail === detail) return true;
+    await tx.update(deployments).set({ statusDetail: detail }).where(eq(deployments.id, deploymentId));
+    await tx.insert(deploymentEvents).values({ deploymentId, phase: current.status, message });
+    return true;
+  });
+}
+
+/** Records an event in the deployment's current phase (a note for humans, no state change). */
+export async function noteDeployment(db: Db, deploymentId: string | null, message: string): Promise<void> {
+  if (!deploymentId) return;
+  const [current] = await db.select({ status: deployments.status }).from(deployments).where(eq(deployments.id, deploymentId));
+  if (current) await db.insert(deploymentEvents).values({ deploymentId, phase: current.status, message });
+}
+
+/**
+ * A job runs again for a deployment that already `failed`: someone retried it (the ops dashboard,
+ * or BullMQ after its worker died), since nothing automatic enqueues work for a failed deployment.
+ * If the deployment is still its environment's current intent, it is reopened (`queued`, its error
+ * kept in the events) so the step's progress shows again; a superseded one never is.
+ */
+export async function reopenDeployment(db: Db, deploymentId: string): Promise<boolean> {
+  const now = new Date();
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .select({ d: deployments, e: environments })
+      .from(deployments)
+      .innerJoin(environments, eq(environments.id, deployments.environmentId))
+      .where(eq(deployments.id, deploymentId))
+      .for("update");
+    if (!row || row.d.status !== "failed") return false;
+    const current =
+      row.e.currentDeploymentId === deploymentId &&
+      row.e.generation === row.d.generation &&
+      !["destroying", "destroyed"].includes(row.e.status);
+    if (!current) return false;
+    await tx.update(deployments).set({ status: "queued", error: null, failedAt: null }).where(eq(deployments.id, deploymentId));
+    await tx.insert(deploymentEvents).values({ deploymentId, phase: "queued", message: "retried after failure", at: now });
+    if (row.e.status === "failed") {
+      await tx.update(environments).set({ status: "deploying" }).where(eq(environments.id, row.e.id));
     }
     return true;
   });

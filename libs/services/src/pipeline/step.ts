@@ -1,8 +1,8 @@
 import type { Db } from "@edgeplane/db";
 import type { JobContext, Producer } from "@edgeplane/queue";
 import { enqueueNotify } from "../github/notify.ts";
-import { UnrecoverableError } from "@edgeplane/queue";
-import { EnvelopeMismatch, failDeployment, type JobState, loadJobState, markPhase } from "./state.ts";
+import { DelayedError, UnrecoverableError } from "@edgeplane/queue";
+import { EnvelopeMismatch, failDeployment, type JobState, loadJobState, markPhase, reopenDeployment } from "./state.ts";
 
 /** A failure a human must act on: recorded on the deployment, never retried. */
 export class PermanentFailure extends UnrecoverableError {
@@ -33,9 +33,14 @@ export async function runStep(
     if (await markPhase(db, envelope.deploymentId, "superseded")) log.info("superseded by a newer deployment");
     return;
   }
+  if (state.deployment?.status === "failed" && (await reopenDeployment(db, state.deployment.id))) {
+    log.info("failed deployment retried: reopened");
+    state = await loadJobState(db, envelope);
+  }
   try {
     await step(state);
   } catch (error) {
+    if (error instanceof DelayedError) throw error; // moved to delayed on purpose (waiting): not a failure
     const final = error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     if (final && envelope.deploymentId) {
       await failDeployment(db, envelope, (error as Error).message);

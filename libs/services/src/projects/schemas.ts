@@ -1,5 +1,6 @@
 import { domainName, parseImageRef, projectName } from "@edgeplane/domain";
 import { renderPreviewImage } from "@edgeplane/github";
+import { tlsSettings } from "@edgeplane/tls";
 import { z } from "zod";
 
 const envVarName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, "must be a valid environment variable name");
@@ -44,6 +45,8 @@ const settings = {
   allowedImages: z.array(allowedImagePrefix).max(50),
   memoryMb: z.number().int().min(16).max(16_384),
   cpuMillis: z.number().int().min(50).max(8000),
+  /** Replaced as a whole: a PATCH sends every field again, secrets included (they are write-only). */
+  tls: tlsSettings,
 };
 
 export const createProjectInput = z.strictObject({
@@ -62,6 +65,7 @@ export const createProjectInput = z.strictObject({
   allowedImages: settings.allowedImages.default([]),
   memoryMb: settings.memoryMb.default(512),
   cpuMillis: settings.cpuMillis.default(1000),
+  tls: settings.tls.default({ mode: "off" }),
 });
 export type CreateProjectInput = z.infer<typeof createProjectInput>;
 

@@ -1,22 +1,32 @@
 import type { Db } from "@edgeplane/db";
 import type { Route } from "@edgeplane/gateway";
-import { type JobContext, jobIds, QUEUES } from "@edgeplane/queue";
+import { inheritedSuffix, type JobContext, jobIds, QUEUES } from "@edgeplane/queue";
 import { enqueueNotify } from "../github/notify.ts";
 import { withAdvisoryLock } from "../pipeline/lock.ts";
 import type { WorkerDeps } from "../pipeline/boot.ts";
 import { loadJobState, markPhase, routableEnvironments, updateEnvironmentAt } from "../pipeline/state.ts";
 import { runStep } from "../pipeline/step.ts";
+import type { ChallengeStore } from "../tls/challenges.ts";
+import { type GatewayTarget, withTls } from "../tls/gateway-state.ts";
 
 export interface IngressDeps extends WorkerDeps {
-  gateway: { apply(routes: Route[]): Promise<void> };
+  gateway: GatewayTarget;
+  /** ACME HTTP-01 answers this process presents while it orders certificates. */
+  challenges?: ChallengeStore;
 }
 
-/** Renders the gateway's whole config from Postgres and applies it (validated, atomic, reloaded). */
-export async function syncGateway(deps: Pick<IngressDeps, "db" | "sql" | "gateway">): Promise<number> {
+/**
+ * Renders the gateway's whole config from Postgres and applies it (validated, atomic, reloaded).
+ * Resolves once the new config is served; `drained` once nothing serves the previous one.
+ */
+export async function syncGateway(
+  deps: Pick<IngressDeps, "db" | "sql" | "gateway" | "challenges">,
+): Promise<{ routes: number; drained: Promise<void> }> {
   return withAdvisoryLock(deps.sql, "gateway-render", async () => {
-    const routes = await currentRoutes(deps.db);
-    await deps.gateway.apply(routes);
-    return routes.length;
+    // status pages, certificates and ACME answers come with the routes
+    const { routes, extras } = await withTls(deps, await currentRoutes(deps.db));
+    const { drained } = await deps.gateway.apply(routes, extras);
+    return { routes: routes.length, drained };
   });
 }
 
@@ -27,14 +37,15 @@ async function currentRoutes(db: Db): Promise<Route[]> {
 
 /**
  * ingress: point the gateway at the environment's newest healthy container (or drop its route when
- * it is being destroyed). Once the reload has taken effect the deployment is `ready`, and a
- * reconcile is enqueued to remove the container that no longer receives traffic.
+ * it is being destroyed). Once the new config is served the deployment is `ready`; once the old
+ * nginx workers have drained, a reconcile is enqueued to remove the container that no longer
+ * receives traffic.
  */
 export function routeEnvironment(deps: IngressDeps) {
   return (ctx: JobContext) =>
     runStep(deps, ctx, async () => {
       const { envelope, log } = ctx;
-      const count = await syncGateway(deps);
+      const { routes: count, drained } = await syncGateway(deps);
       const { env, superseded } = await loadJobState(deps.db, envelope);
       if (superseded) return;
       if (env.status === "destroying") {
@@ -60,6 +71,9 @@ export function routeEnvironment(deps: IngressDeps) {
       await markPhase(deps.db, envelope.deploymentId, "ready");
       await enqueueNotify(deps.producer, env, envelope.deploymentId, "ready", envelope.image);
       log.info({ routes: count, port: env.observedHostPort }, "environment ready");
-      await deps.producer.enqueue(QUEUES.reconcile, envelope, jobIds.reconcile(env.id, env.generation, "prune"));
+      // the previous container may go only once no nginx worker can still send it a request
+      await drained;
+      const pruneId = `${jobIds.reconcile(env.id, env.generation, "prune")}${inheritedSuffix(ctx.job.id)}`;
+      await deps.producer.enqueue(QUEUES.reconcile, envelope, pruneId);
     });
 }

@@ -1,15 +1,19 @@
-import { pinnedRef, parseImageRef } from "@edgeplane/domain";
-import { type JobContext, jobIds, QUEUES } from "@edgeplane/queue";
+import { type EdgeRegistry, runtimeRef } from "@edgeplane/domain";
+import { inheritedSuffix, type JobContext, jobIds, QUEUES } from "@edgeplane/queue";
 import { type Runtime, waitHealthy } from "@edgeplane/runtime";
 import { withAdvisoryLock } from "../pipeline/lock.ts";
 import type { WorkerDeps } from "../pipeline/boot.ts";
 import { loadJobState, markPhase, updateEnvironmentAt } from "../pipeline/state.ts";
 import { PermanentFailure, runStep } from "../pipeline/step.ts";
+import { ensureRuntimeImage, type ImagePullDeps } from "./runtime-images.ts";
 
 export interface ReconcileDeps extends WorkerDeps {
   runtime: Runtime;
   instance: string;
   healthTimeoutMs: number;
+  /** The same edge configuration as worker-stage's: the image runs as `edge/repo@digest`. */
+  edge: EdgeRegistry | null;
+  pullAuth?: ImagePullDeps["pullAuth"];
 }
 
 /**
@@ -40,7 +44,8 @@ export function reconcileEnvironment(deps: ReconcileDeps) {
         if (!current) {
           await markPhase(deps.db, envelope.deploymentId, "starting");
           for (const c of containers.filter((c) => c.generation === env.generation)) await deps.runtime.remove(c.id);
-          const image = pinnedRef(parseImageRef(env.desiredImage), env.desiredDigest);
+          const image = runtimeRef(env.desiredImage, env.desiredDigest, deps.edge);
+          await ensureRuntimeImage(deps, image, env.desiredDigest); // staged, unless removed since
           const started = Date.now();
           const container = await deps.runtime.start({
             instance: deps.instance,
@@ -87,7 +92,9 @@ export function reconcileEnvironment(deps: ReconcileDeps) {
         }
         if (env.routedContainerId !== current.id || env.status !== "ready") {
           await markPhase(deps.db, envelope.deploymentId, "routing");
-          await deps.producer.enqueue(QUEUES.ingress, envelope, jobIds.ingress(env.id, env.generation));
+          // a resync's reconcile (say, one that replaced a stopped container) routes with new work
+          const jobId = `${jobIds.ingress(env.id, env.generation)}${inheritedSuffix(ctx.job.id)}`;
+          await deps.producer.enqueue(QUEUES.ingress, envelope, jobId);
         }
       }),
     );

@@ -13,6 +13,7 @@ import type { Producer } from "@edgeplane/queue";
 import type { Runtime } from "@edgeplane/runtime";
 import { enqueueTeardown, recordTeardown } from "../deployments/record.ts";
 import { withAdvisoryLock } from "../pipeline/lock.ts";
+import { collectUnusedImages } from "./image-gc.ts";
 import type { Sql } from "@edgeplane/db";
 
 export interface SweepDeps {
@@ -23,6 +24,8 @@ export interface SweepDeps {
   log: Logger;
   /** A `destroying` environment untouched this long gets its teardown enqueued again. */
   stuckAfterMs: number;
+  /** Images edgeplane pulled and nothing used for this long are removed; 0 or unset: never. */
+  imageGraceMs?: number;
 }
 
 export interface SweepReport {
@@ -30,6 +33,8 @@ export interface SweepReport {
   expired: number;
   retried: number;
   orphans: number;
+  /** Unused images removed from the runtime. */
+  images: number;
 }
 
 /**
@@ -70,8 +75,9 @@ export async function sweep(deps: SweepDeps, now = new Date()): Promise<SweepRep
       await deps.runtime.remove(c.id);
       deps.log.info({ container: c.id.slice(0, 12), name: c.name }, "removed orphan container");
     }
-    const report = { closed, expired, retried: stuck.length, orphans: orphans.length };
-    if (closed + expired + stuck.length + orphans.length > 0) deps.log.info(report, "sweep");
+    const gc = await collectUnusedImages({ ...deps, graceMs: deps.imageGraceMs ?? 0 }, now);
+    const report = { closed, expired, retried: stuck.length, orphans: orphans.length, images: gc.removed };
+    if (closed + expired + stuck.length + orphans.length + gc.removed > 0) deps.log.info(report, "sweep");
     return report;
   });
 }

@@ -1,4 +1,4 @@
-import { type JobContext, jobIds, QUEUES } from "@edgeplane/queue";
+import { inheritedSuffix, type JobContext, jobIds, QUEUES } from "@edgeplane/queue";
 import type { Runtime } from "@edgeplane/runtime";
 import type { WorkerDeps } from "../pipeline/boot.ts";
 import { withAdvisoryLock } from "../pipeline/lock.ts";
@@ -24,7 +24,8 @@ export function teardownEnvironment(deps: JanitorDeps) {
         const containers = await deps.runtime.list({ environmentId: env.id });
         for (const c of containers) await deps.runtime.remove(c.id);
         await updateEnvironmentAt(deps.db, envelope, { observedContainerId: null, observedHostPort: null });
-        await deps.producer.enqueue(QUEUES.ingress, envelope, jobIds.ingress(env.id, env.generation));
+        const jobId = `${jobIds.ingress(env.id, env.generation)}${inheritedSuffix(ctx.job.id)}`;
+        await deps.producer.enqueue(QUEUES.ingress, envelope, jobId);
         log.info({ removed: containers.length }, "environment containers removed");
       }),
     );

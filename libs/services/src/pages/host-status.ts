@@ -1,0 +1,85 @@
+import { asc, type DbOrTx, deployments, environments, eq, projects } from "@edgeplane/db";
+import type { DeployPhase, StatusPageState } from "@edgeplane/pages";
+import type { ServiceContext } from "../context.ts";
+import { urlOf } from "../views.ts";
+
+const DEPLOY_PHASES: readonly string[] = ["queued", "staging", "starting", "routing"];
+const dnsName =
+  /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
+
+/** `Host` as a lowercase hostname without port; undefined for anything that is not a DNS name. */
+export function hostFromHeader(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const host = header
+    .trim()
+    .toLowerCase()
+    .replace(/:\d{1,5}$/, "")
+    .replace(/\.$/, "");
+  return dnsName.test(host) ? host : undefined;
+}
+
+/**
+ * What the control plane says about a host that the gateway has no ready route for: deploying (phase
+ * and since when), failed (with the reason), destroyed, or unknown. It reveals that one host's state
+ * and nothing else, so it needs no token: the gateway shows it to anyone who asks for the host.
+ */
+export async function hostStatus({
+  ctx,
+  hostname,
+}: {
+  ctx: ServiceContext;
+  hostname: string;
+}): Promise<StatusPageState> {
+  const unknown: StatusPageState = { state: "unknown", hostname };
+  const [row] = await ctx.db
+    .select({ env: environments, project: projects })
+    .from(environments)
+    .innerJoin(projects, eq(projects.id, environments.projectId))
+    .where(eq(environments.hostname, hostname))
+    .limit(1);
+  if (!row) return unknown;
+  const { env, project } = row;
+  const names = { environment: env.name, project: project.name };
+  const deployment = env.currentDeploymentId
+    ? await currentDeployment(ctx.db, env.currentDeploymentId)
+    : undefined;
+  switch (env.status) {
+    case "destroying":
+    case "destroyed":
+      return { state: "destroyed", ...names, destroyedAt: (env.destroyedAt ?? env.updatedAt).toISOString() };
+    case "failed":
+      return {
+        state: "failed",
+        ...names,
+        reason: (deployment?.error ?? "the deployment failed").slice(0, 4000),
+        failedAt: (deployment?.failedAt ?? env.updatedAt).toISOString(),
+      };
+    case "pending":
+    case "deploying":
+    case "ready": {
+      // ready but not (yet) routed here: the gateway is about to serve it
+      const phase = (
+        deployment && DEPLOY_PHASES.includes(deployment.status) ? deployment.status : "routing"
+      ) as DeployPhase;
+      return {
+        state: "deploying",
+        ...names,
+        phase,
+        since: (deployment?.queuedAt ?? env.updatedAt).toISOString(),
+        url: urlOf(env.hostname, project, ctx.urls),
+      };
+    }
+    default:
+      return unknown;
+  }
+}
+
+async function currentDeployment(db: DbOrTx, id: string) {
+  const [d] = await db
+    .select()
+    .from(deployments)
+    .where(eq(deployments.id, id))
+    .orderBy(asc(deployments.createdAt))
+    .limit(1);
+  return d;
+}
