@@ -1,10 +1,17 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { Queue } from "bullmq";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { appPid, DedicatedPostgres, DedicatedRedis, RegistryGate, retag, waitRestarted } from "./support/chaos.ts";
+import {
+  appPid,
+  DedicatedPostgres,
+  DedicatedRedis,
+  RegistryGate,
+  retag,
+  waitRestarted,
+} from "./support/chaos.ts";
 import { docker, PRIMARY_REGISTRY, publishTestImage } from "./support/images.ts";
 import { TestSystem } from "./support/system.ts";
 
@@ -70,14 +77,17 @@ describe("chaos: committed intent converges whatever breaks", () => {
     if (!base) throw new Error("no base image");
     let image = await retag(base.image, `${environment}-${++counter}`);
     if (via) image = image.replace(PRIMARY_REGISTRY, via);
-    const res = await system.api("POST", "/v1/deployments", { body: { project: "chaos", environment, image } });
+    const res = await system.api("POST", "/v1/deployments", {
+      body: { project: "chaos", environment, image },
+    });
     const request: Request = { environment, image, message: base.message, status: res.status };
     if (res.status === 202) Object.assign(request, { id: res.body.id, generation: res.body.generation });
     requests.push(request);
     return request;
   }
 
-  const environmentId = async (name: string) => (await system.api("GET", `/v1/projects/chaos/environments/${name}`)).body.id as string;
+  const environmentId = async (name: string) =>
+    (await system.api("GET", `/v1/projects/chaos/environments/${name}`)).body.id as string;
 
   async function waitActive(queueName: string, timeoutMs = 15_000): Promise<void> {
     const queue = new Queue(queueName, { connection: bullRedis, prefix: system.prefix });
@@ -112,7 +122,11 @@ describe("chaos: committed intent converges whatever breaks", () => {
     await waitRestarted(parent, app, pid);
   }
 
-  async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  async function waitFor<T>(
+    what: string,
+    probe: () => Promise<T | undefined>,
+    timeoutMs = 60_000,
+  ): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     let last: unknown;
     while (Date.now() < deadline) {
@@ -135,12 +149,22 @@ describe("chaos: committed intent converges whatever breaks", () => {
       const mine = accepted.filter((r) => r.environment === name);
       if (destroyed.has(name)) {
         const env = await system.waitForEnvironment("chaos", name, (e) => e.status === "destroyed", 60_000);
-        await waitFor(`no container left for ${name}`, async () => ((await system.containers(env.id)).length === 0 ? true : undefined));
+        await waitFor(`no container left for ${name}`, async () =>
+          (await system.containers(env.id)).length === 0 ? true : undefined,
+        );
         continue;
       }
-      const latest = mine.reduce<Request | undefined>((a, b) => ((b.generation ?? 0) > (a?.generation ?? 0) ? b : a), undefined);
+      const latest = mine.reduce<Request | undefined>(
+        (a, b) => ((b.generation ?? 0) > (a?.generation ?? 0) ? b : a),
+        undefined,
+      );
       if (!latest) continue;
-      const env = await system.waitForEnvironment("chaos", name, (e) => e.status === "ready" && e.image === latest.image, 90_000);
+      const env = await system.waitForEnvironment(
+        "chaos",
+        name,
+        (e) => e.status === "ready" && e.image === latest.image,
+        90_000,
+      );
       await waitFor(`${name} to serve "${latest.message}"`, async () => {
         const page = await system.viaGateway(`${name}.chaos.test`);
         return page.status === 200 && page.text === `${latest.message}\n` ? true : undefined;
@@ -152,7 +176,11 @@ describe("chaos: committed intent converges whatever breaks", () => {
       expect(containers[0]?.State).toBe("running");
       expect(containers[0]?.Labels["edgeplane.generation"]).toBe(String(latest.generation));
       for (const r of mine) {
-        const done = await system.waitForDeployment(r.id ?? "", (d) => ["ready", "superseded"].includes(d.status), 60_000);
+        const done = await system.waitForDeployment(
+          r.id ?? "",
+          (d) => ["ready", "superseded"].includes(d.status),
+          60_000,
+        );
         expect(done.status, `${r.environment} ${r.image}`).toBe(r === latest ? "ready" : done.status);
       }
     }
@@ -203,7 +231,9 @@ describe("chaos: committed intent converges whatever breaks", () => {
     // graceful: SIGTERM every pipeline worker while a burst is under way
     const burst = await Promise.all(["g-1", "g-2", "g-1", "g-2", "g-3"].map((env, i) => deploy(env, i)));
     expect(burst.map((r) => r.status)).toEqual(burst.map(() => 202));
-    await Promise.all(["worker-stage", "worker-reconcile", "worker-ingress"].map((app) => killApp(app, "SIGTERM")));
+    await Promise.all(
+      ["worker-stage", "worker-reconcile", "worker-ingress"].map((app) => killApp(app, "SIGTERM")),
+    );
 
     await expectConverged();
   });
@@ -233,7 +263,10 @@ describe("chaos: committed intent converges whatever breaks", () => {
     }
     const results = await Promise.all(sent);
     const statuses = results.map((r) => r.status);
-    expect(statuses.every((s) => s === 202 || s === 503), statuses.join(",")).toBe(true);
+    expect(
+      statuses.every((s) => s === 202 || s === 503),
+      statuses.join(","),
+    ).toBe(true);
     expect(statuses).toContain(202);
     expect(statuses).toContain(503);
     await expectConverged();
@@ -255,13 +288,21 @@ describe("chaos: committed intent converges whatever breaks", () => {
     const file = join(system.stateDir, "gateway", "nginx.conf");
     const rendered = await readFile(file, "utf8");
     await writeFile(file, "this is not { an nginx config ;;\n");
-    await waitFor("the config restored", async () => ((await readFile(file, "utf8")) === rendered ? true : undefined), 20_000);
+    await waitFor(
+      "the config restored",
+      async () => ((await readFile(file, "utf8")) === rendered ? true : undefined),
+      20_000,
+    );
 
     // a valid config that routes every environment nowhere, reloaded by hand
     await writeFile(file, rendered.replaceAll(/proxy_pass http:\/\/127\.0\.0\.1:\d+;/g, "return 502;"));
     const master = Number((await readFile(join(system.stateDir, "gateway", "nginx.pid"), "utf8")).trim());
     process.kill(master, "SIGHUP");
-    await waitFor("the config restored", async () => ((await readFile(file, "utf8")) === rendered ? true : undefined), 20_000);
+    await waitFor(
+      "the config restored",
+      async () => ((await readFile(file, "utf8")) === rendered ? true : undefined),
+      20_000,
+    );
     await expectConverged();
   });
 });

@@ -1,10 +1,11 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { QUEUES } from "@edgeplane/queue";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docker, publishTestImage } from "./support/images.ts";
 import { LocalRegistry } from "./support/registry.ts";
 import { TestSystem } from "./support/system.ts";
 
-const QUEUE_NAMES = ["stage-image", "reconcile", "ingress", "teardown", "janitor-sweep", "janitor-resync", "notify"];
+const QUEUE_NAMES: string[] = Object.values(QUEUES);
 
 // The ops dashboard (Bull Board at /admin/queues), driven over HTTP as its UI drives it: a job that
 // failed for a transient reason (its registry was down) stays visible with its reason, and once the
@@ -19,9 +20,17 @@ describe("ops dashboard", () => {
     await registry.start();
     const publish = (tag: string, message: string) =>
       publishTestImage(repo, tag, { registry: registry.host, message, removeLocal: true });
-    images = { one: await publish("one", "ops one"), two: await publish("two", "ops two"), stale: await publish("stale", "ops stale") };
+    images = {
+      one: await publish("one", "ops one"),
+      two: await publish("two", "ops two"),
+      stale: await publish("stale", "ops stale"),
+    };
     await registry.stop(); // the images exist, but their registry refuses connections for now
-    await system.start({ EDGEPLANE_JOB_ATTEMPTS: "2", EDGEPLANE_JOB_BACKOFF_MS: "200", EDGEPLANE_RESYNC_INTERVAL_MS: "1000" });
+    await system.start({
+      EDGEPLANE_JOB_ATTEMPTS: "2",
+      EDGEPLANE_JOB_BACKOFF_MS: "200",
+      EDGEPLANE_RESYNC_INTERVAL_MS: "1000",
+    });
     const project = await system.api("POST", "/v1/projects", {
       body: { name: "ops", domain: "ops.test", port: 8080, healthcheckPath: "/healthz" },
     });
@@ -32,19 +41,30 @@ describe("ops dashboard", () => {
     await system.stop();
     await registry.destroy();
     for (const image of await docker.listImages()) {
-      for (const ref of [...(image.RepoTags ?? []), ...(image.RepoDigests ?? [])].filter((r) => r.startsWith(`${registry.host}/`))) {
-        await docker.getImage(ref).remove().catch(() => {});
+      for (const ref of [...(image.RepoTags ?? []), ...(image.RepoDigests ?? [])].filter((r) =>
+        r.startsWith(`${registry.host}/`),
+      )) {
+        await docker
+          .getImage(ref)
+          .remove()
+          .catch(() => {});
       }
     }
   });
 
-  const basic = (password: string, user = "ops") => `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
-  const board = async (method: string, path: string, authorization: string | null = basic(system.adminToken)) => {
+  const basic = (password: string, user = "ops") =>
+    `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
+  const board = async (
+    method: string,
+    path: string,
+    authorization: string | null = basic(system.adminToken),
+  ) => {
     const response = await fetch(`${system.apiUrl}/admin/queues${path}`, {
       method,
       headers: authorization ? { authorization } : {},
     });
     const text = await response.text();
+    // biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted field by field
     let body: any = text;
     try {
       body = JSON.parse(text);
@@ -56,7 +76,7 @@ describe("ops dashboard", () => {
 
   async function waitJob(queue: string, id: string, status: string) {
     const deadline = Date.now() + 30_000;
-    let last: any;
+    let last: Awaited<ReturnType<typeof board>> | undefined;
     while (Date.now() < deadline) {
       last = await board("GET", `/api/queues/${queue}/${id}`);
       if (last.status === 200 && last.body.status === status) return last.body;
@@ -82,11 +102,14 @@ describe("ops dashboard", () => {
     const page = await board("GET", "");
     expect(page.status).toBe(200);
     expect(page.headers.get("content-type")).toMatch(/text\/html/);
-    expect(page.text).toContain("/admin/queues/static/");
-    const asset = page.text.match(/\/admin\/queues\/static\/[^"']+\.js/)?.[0];
+    expect(page.text).toContain('<base href="/admin/queues/"');
+    const asset = page.text.match(/static\/js\/main\.[^"']+\.js/)?.[0];
     expect(asset).toBeDefined();
-    expect((await fetch(`${system.apiUrl}${asset}`, { headers: { authorization: basic(system.adminToken) } })).status).toBe(200);
-    expect((await fetch(`${system.apiUrl}${asset}`)).status).toBe(401);
+    const assetUrl = `${system.apiUrl}/admin/queues/${asset}`;
+    expect((await fetch(assetUrl, { headers: { authorization: basic(system.adminToken) } })).status).toBe(
+      200,
+    );
+    expect((await fetch(assetUrl)).status).toBe(401);
 
     const listed = await board("GET", "/api/queues", `Bearer ${system.adminToken}`);
     expect(listed.status).toBe(200);
@@ -112,7 +135,10 @@ describe("ops dashboard", () => {
     const job = await waitJob("stage-image", jobId, "failed");
     expect(job.job.attempts).toBe(2);
     expect(job.job.failedReason).toMatch(/unreachable|ECONNREFUSED|refused/i);
-    const listing = await board("GET", "/api/queues?activeQueue=stage-image&status=failed&page=1&jobsPerPage=50");
+    const listing = await board(
+      "GET",
+      "/api/queues?activeQueue=stage-image&status=failed&page=1&jobsPerPage=50",
+    );
     const stage = listing.body.queues.find((q: { name: string }) => q.name === "stage-image");
     expect(stage.jobs.map((j: { id: string }) => j.id)).toContain(jobId);
     expect(stage.counts.failed).toBeGreaterThanOrEqual(1);
@@ -136,7 +162,9 @@ describe("ops dashboard", () => {
       "routing",
       "ready",
     ]);
-    expect(done.events.find((e: { message: string | null }) => e.message === "retried after failure")).toBeDefined();
+    expect(
+      done.events.find((e: { message: string | null }) => e.message === "retried after failure"),
+    ).toBeDefined();
     const env = await system.waitForEnvironment("ops", "pr-1", (e) => e.status === "ready");
     expect(env.image).toBe(images.one);
     expect(await system.viaGateway("pr-1.ops.test")).toEqual({ status: 200, text: "ops one\n" });

@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { chown, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
-import { createServer, type Server, type Socket, connect } from "node:net";
+import { connect, createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -45,7 +45,18 @@ export class DedicatedRedis {
     if (!this.dir) this.dir = await mkdtemp(join(tmpdir(), "edgeplane-redis-"));
     const child = spawn(
       "redis-server",
-      ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", this.dir],
+      [
+        "--port",
+        String(this.port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        this.dir,
+      ],
       { stdio: "ignore" },
     );
     this.child = child;
@@ -91,7 +102,9 @@ export class DedicatedPostgres {
   }
 
   async init(): Promise<void> {
-    const versions = (await readdir("/usr/lib/postgresql")).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
+    const versions = (await readdir("/usr/lib/postgresql"))
+      .filter((v) => /^\d+$/.test(v))
+      .sort((a, b) => Number(b) - Number(a));
     if (!versions[0]) throw new Error("no PostgreSQL server binaries under /usr/lib/postgresql");
     this.bin = join("/usr/lib/postgresql", versions[0], "bin");
     this.port = await freePort();
@@ -99,7 +112,17 @@ export class DedicatedPostgres {
     const { stdout } = await run("id", ["-u", "postgres"]);
     const { stdout: gid } = await run("id", ["-g", "postgres"]);
     await chown(this.dir, Number(stdout.trim()), Number(gid.trim()));
-    await this.asPostgres("initdb", ["-D", this.data, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"]);
+    await this.asPostgres("initdb", [
+      "-D",
+      this.data,
+      "-A",
+      "trust",
+      "-U",
+      "postgres",
+      "--no-sync",
+      "-E",
+      "UTF8",
+    ]);
     await this.start();
   }
 
@@ -114,7 +137,18 @@ export class DedicatedPostgres {
       // a backend whose client died notices it even while it waits on a lock
       "-c client_connection_check_interval=1000",
     ].join(" ");
-    await this.asPostgres("pg_ctl", ["-D", this.data, "-o", options, "-l", join(this.dir, "postgres.log"), "-w", "-t", "30", "start"]);
+    await this.asPostgres("pg_ctl", [
+      "-D",
+      this.data,
+      "-o",
+      options,
+      "-l",
+      join(this.dir, "postgres.log"),
+      "-w",
+      "-t",
+      "30",
+      "start",
+    ]);
   }
 
   /** The postmaster's pid, from its pid file. */
@@ -223,7 +257,12 @@ export async function appPid(parent: number, app: string): Promise<number | null
 }
 
 /** Waits until the supervisor runs `app` again under a new pid. */
-export async function waitRestarted(parent: number, app: string, old: number, timeoutMs = 20_000): Promise<number> {
+export async function waitRestarted(
+  parent: number,
+  app: string,
+  old: number,
+  timeoutMs = 20_000,
+): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const pid = await appPid(parent, app);
@@ -248,12 +287,17 @@ export async function retag(image: string, tag: string): Promise<string> {
     "application/vnd.oci.image.index.v1+json",
     "application/vnd.docker.distribution.manifest.list.v2+json",
   ].join(", ");
-  const got = await fetch(`http://${registry}/v2/${repository}/manifests/${image.slice(colon + 1)}`, { headers: { accept } });
+  const got = await fetch(`http://${registry}/v2/${repository}/manifests/${image.slice(colon + 1)}`, {
+    headers: { accept },
+  });
   if (!got.ok) throw new Error(`manifest of ${image}: ${got.status}`);
   const body = Buffer.from(await got.arrayBuffer());
   const put = await fetch(`http://${registry}/v2/${repository}/manifests/${tag}`, {
     method: "PUT",
-    headers: { "content-type": got.headers.get("content-type") ?? "application/vnd.docker.distribution.manifest.v2+json" },
+    headers: {
+      "content-type":
+        got.headers.get("content-type") ?? "application/vnd.docker.distribution.manifest.v2+json",
+    },
     body,
   });
   if (!put.ok) throw new Error(`tagging ${image} as ${tag}: ${put.status} ${await put.text()}`);

@@ -1,9 +1,9 @@
 import { createBullBoard } from "@bull-board/api";
 import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
 import { HonoAdapter } from "@bull-board/hono";
-import { serveStatic } from "@hono/node-server/serve-static";
 import { DomainError } from "@edgeplane/domain";
 import { authenticate, authorize } from "@edgeplane/services";
+import { serveStatic } from "@hono/node-server/serve-static";
 import type { Queue } from "bullmq";
 import type { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
@@ -30,7 +30,11 @@ function requireAdmin(deps: ApiDeps) {
   return createMiddleware<AppEnv>(async (c, next) => {
     // a refusal asks browsers for credentials; the error body stays the API's
     c.header("WWW-Authenticate", 'Basic realm="edgeplane ops", charset="UTF-8"');
-    const principal = await authenticate(deps.services.db, deps.adminToken, presentedToken(c.req.header("authorization")));
+    const principal = await authenticate(
+      deps.services.db,
+      deps.adminToken,
+      presentedToken(c.req.header("authorization")),
+    );
     authorize(principal, "admin");
     c.header("WWW-Authenticate", undefined);
     c.set("principal", principal);
@@ -48,7 +52,10 @@ export function registerDashboard(app: Hono<AppEnv>, deps: ApiDeps, queues: Queu
   app.use(DASHBOARD_PATH, requireAdmin(deps));
   app.use(`${DASHBOARD_PATH}/*`, requireAdmin(deps));
   const refuse = () => {
-    throw new DomainError("forbidden", "jobs are signed by edgeplane: the dashboard may retry them, not write them");
+    throw new DomainError(
+      "forbidden",
+      "jobs are signed by edgeplane: the dashboard may retry them, not write them",
+    );
   };
   app.post(`${DASHBOARD_PATH}/api/queues/:queueName/add`, refuse);
   app.patch(`${DASHBOARD_PATH}/api/queues/:queueName/:jobId/update-data`, refuse);
@@ -56,7 +63,9 @@ export function registerDashboard(app: Hono<AppEnv>, deps: ApiDeps, queues: Queu
   const serverAdapter = new HonoAdapter(serveStatic);
   serverAdapter.setBasePath(DASHBOARD_PATH);
   createBullBoard({
-    queues: queues.map((queue) => new BullMQAdapter(queue, { description: `prefix ${queue.opts.prefix ?? ""}` })),
+    queues: queues.map(
+      (queue) => new BullMQAdapter(queue, { description: `prefix ${queue.opts.prefix ?? ""}` }),
+    ),
     // @bull-board/hono pins its own patch release of @bull-board/api: same shape, distinct declarations
     serverAdapter: serverAdapter as unknown as Parameters<typeof createBullBoard>[0]["serverAdapter"],
     options: { uiConfig: { boardTitle: "edgeplane queues" } },

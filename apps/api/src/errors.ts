@@ -62,5 +62,8 @@ const UNAVAILABLE_CODES = new Set([
  */
 export function isUnavailable(error: unknown): boolean {
   const code = (driverError(error) as { code?: string }).code ?? "";
-  return UNAVAILABLE_CODES.has(code);
+  if (UNAVAILABLE_CODES.has(code)) return true;
+  // ioredis, for a request-path connection that fails fast (no offline queue) while Redis is away
+  const { name = "", message = "" } = driverError(error) as { name?: string; message?: string };
+  return name === "MaxRetriesPerRequestError" || /^Stream isn't writeable|^Connection is closed/.test(message);
 }

@@ -1,6 +1,6 @@
-import { getConnInfo } from "@hono/node-server/conninfo";
 import { DomainError } from "@edgeplane/domain";
 import type { Logger } from "@edgeplane/log";
+import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { Redis } from "ioredis";
@@ -26,7 +26,12 @@ return n`;
  * queue prefix). If Redis cannot be reached the request is let through: the limits protect the
  * pipeline, and a deploy whose intent Postgres accepts must not fail because Redis is away.
  */
-export function redisRateLimiter(options: { redis: Redis; prefix: string; windowMs: number; log: Logger }): RateLimiter {
+export function redisRateLimiter(options: {
+  redis: Redis;
+  prefix: string;
+  windowMs: number;
+  log: Logger;
+}): RateLimiter {
   return {
     async hit(bucket, key, limit) {
       const now = Date.now();
@@ -34,11 +39,19 @@ export function redisRateLimiter(options: { redis: Redis; prefix: string; window
       const retryAfterSeconds = Math.max(1, Math.ceil(((window + 1) * options.windowMs - now) / 1000));
       try {
         const count = Number(
-          await options.redis.eval(HIT, 1, `${options.prefix}:ratelimit:${bucket}:${key}:${window}`, options.windowMs),
+          await options.redis.eval(
+            HIT,
+            1,
+            `${options.prefix}:ratelimit:${bucket}:${key}:${window}`,
+            options.windowMs,
+          ),
         );
         return { allowed: count <= limit, retryAfterSeconds };
       } catch (error) {
-        options.log.warn({ bucket, err: (error as Error).message }, "rate limit not checked: Redis unavailable");
+        options.log.warn(
+          { bucket, err: (error as Error).message },
+          "rate limit not checked: Redis unavailable",
+        );
         return { allowed: true, retryAfterSeconds };
       }
     },

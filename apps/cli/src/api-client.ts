@@ -30,10 +30,17 @@ async function token(env: ClientEnv): Promise<string> {
 
 /** GET on the API with the caller's token; a non-2xx answer throws with the API's own message. */
 export async function apiGet(env: ClientEnv, path: string): Promise<Response> {
+  return apiRequest(env, "GET", path);
+}
+
+/** Any call on the API with the caller's token (and a JSON body); a non-2xx answer throws with the API's own message. */
+export async function apiRequest(env: ClientEnv, method: string, path: string, body?: unknown): Promise<Response> {
   const url = new URL(path, env.EDGEPLANE_API_URL);
   let response: Response;
   try {
-    response = await fetch(url, { headers: { authorization: `Bearer ${await token(env)}` } });
+    const headers: Record<string, string> = { authorization: `Bearer ${await token(env)}` };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   } catch (error) {
     throw new Error(`cannot reach the API at ${env.EDGEPLANE_API_URL}: ${(error as Error).message}`);
   }

@@ -1,6 +1,7 @@
 import { ConfigError } from "@edgeplane/config";
 import { CA_USAGE, ca } from "./commands/ca.ts";
 import { HOSTS_USAGE, hosts, UsageError } from "./commands/hosts.ts";
+import { TOKENS_USAGE, tokens } from "./commands/tokens.ts";
 import { up } from "./commands/up.ts";
 
 const USAGE = `usage: edgeplane <command>
@@ -9,6 +10,7 @@ commands:
   up        start the API, the workers and the gateway (Ctrl-C stops them all)
   hosts     print (or --write FILE) hosts-file lines for every ready environment
   ca export print the root certificate of edgeplane's local CA
+  tokens    create, list and revoke API tokens (tokens --help)
 `;
 
 const [command, ...args] = process.argv.slice(2);
@@ -25,6 +27,10 @@ try {
       if (args.includes("--help")) process.stdout.write(CA_USAGE);
       else await ca(args);
       break;
+    case "tokens":
+      if (args.includes("--help")) process.stdout.write(TOKENS_USAGE);
+      else await tokens(args);
+      break;
     case undefined:
     case "help":
     case "--help":
@@ -36,7 +42,8 @@ try {
   }
 } catch (error) {
   if (error instanceof UsageError) {
-    process.stderr.write(`edgeplane: ${error.message}\n\n${command === "ca" ? CA_USAGE : HOSTS_USAGE}`);
+    const usage = command === "ca" ? CA_USAGE : command === "tokens" ? TOKENS_USAGE : HOSTS_USAGE;
+    process.stderr.write(`edgeplane: ${error.message}\n\n${usage}`);
     process.exit(2);
   }
   if (error instanceof ConfigError) {

@@ -26,14 +26,17 @@ export function guardDeadConnectionWrites(): void {
   const original = globalThis.setImmediate;
   const patched = (<TArgs extends unknown[]>(callback: (...args: TArgs) => void, ...args: TArgs) => {
     if (typeof callback !== "function" || callback.name !== "nextWrite") return original(callback, ...args);
-    return original((...callArgs: TArgs) => {
-      try {
-        callback(...callArgs);
-      } catch (error) {
-        if (error instanceof TypeError && /\(reading 'write'\)/.test(error.message)) return;
-        throw error;
-      }
-    }, ...args);
+    return original(
+      (...callArgs: TArgs) => {
+        try {
+          callback(...callArgs);
+        } catch (error) {
+          if (error instanceof TypeError && /\(reading 'write'\)/.test(error.message)) return;
+          throw error;
+        }
+      },
+      ...args,
+    );
   }) as typeof setImmediate;
   Object.assign(patched, original); // util.promisify.custom and friends
   globalThis.setImmediate = patched;
@@ -102,10 +105,14 @@ export function createResilientPool(url: string, options: { max: number; recycle
       return typeof value === "function" ? value.bind(target()) : value;
     },
   });
-  const db = new Proxy<Drizzle>({} as Drizzle, forward(() => current.db));
+  const db = new Proxy<Drizzle>(
+    {} as Drizzle,
+    forward(() => current.db),
+  );
   const sql = new Proxy<PgSql>((() => {}) as unknown as PgSql, {
     ...forward(() => current.sql),
-    apply: (_target, thisArg, args) => Reflect.apply(current.sql as unknown as (...a: unknown[]) => unknown, thisArg, args),
+    apply: (_target, thisArg, args) =>
+      Reflect.apply(current.sql as unknown as (...a: unknown[]) => unknown, thisArg, args),
   });
 
   return {

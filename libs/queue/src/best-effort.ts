@@ -8,12 +8,18 @@ import type { Producer } from "./queues.ts";
  * re-derives the missing job from Postgres within its interval.
  * Workers must not use this: a step whose follow-up cannot be enqueued has to fail and be retried.
  */
-export function bestEffortProducer(producer: Producer, options: { log: Logger; timeoutMs: number }): Producer {
+export function bestEffortProducer(
+  producer: Producer,
+  options: { log: Logger; timeoutMs: number },
+): Producer {
   return {
     async enqueue(queue, input, jobId, jobOptions) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`enqueue timed out after ${options.timeoutMs}ms`)), options.timeoutMs);
+        timer = setTimeout(
+          () => reject(new Error(`enqueue timed out after ${options.timeoutMs}ms`)),
+          options.timeoutMs,
+        );
       });
       try {
         await Promise.race([producer.enqueue(queue, input, jobId, jobOptions), timeout]);

@@ -67,7 +67,10 @@ export function watchGateway<G extends WatchableGateway>(gateway: G, log: Logger
       if (installed === null || applying > 0) return false;
       const onDisk = await read();
       if (onDisk === installed || applying > 0) return false;
-      log.warn({ file: gateway.paths.config }, "gateway config changed on disk; rendering it again from state");
+      log.warn(
+        { file: gateway.paths.config },
+        "gateway config changed on disk; rendering it again from state",
+      );
       await resync();
       return true;
     },

@@ -9,7 +9,14 @@ import {
   TERMINAL_PHASES,
 } from "@edgeplane/db";
 import type { Logger } from "@edgeplane/log";
-import { type EnvelopeInput, jobIds, type LiveJobs, type Producer, QUEUES, resyncSuffix } from "@edgeplane/queue";
+import {
+  type EnvelopeInput,
+  jobIds,
+  type LiveJobs,
+  type Producer,
+  QUEUES,
+  resyncSuffix,
+} from "@edgeplane/queue";
 import type { ManagedContainer, Runtime } from "@edgeplane/runtime";
 import { enqueueTeardown } from "../deployments/record.ts";
 
@@ -59,7 +66,10 @@ export async function resync(deps: ResyncDeps, now = new Date()): Promise<Resync
 
   const live = await deps.liveJobs.ids(PIPELINE_QUEUES);
   const busy = (env: EnvironmentRow) =>
-    [...live].some((id) => id.includes(env.id) || (env.currentDeploymentId !== null && id.includes(env.currentDeploymentId)));
+    [...live].some(
+      (id) =>
+        id.includes(env.id) || (env.currentDeploymentId !== null && id.includes(env.currentDeploymentId)),
+    );
   // one listing for every environment; if the runtime cannot be read, drift is checked next time
   const containers = rows.some((r) => r.env.status === "ready")
     ? await deps.runtime.list().catch((error: Error) => {
@@ -81,22 +91,43 @@ export async function resync(deps: ResyncDeps, now = new Date()): Promise<Resync
     }
     const envelope = envelopeFor(env, deployment);
     if (env.status === "deploying") {
-      if (!deployment || TERMINAL_PHASES.includes(deployment.status) || env.updatedAt.getTime() > settledBefore) continue;
+      if (
+        !deployment ||
+        TERMINAL_PHASES.includes(deployment.status) ||
+        env.updatedAt.getTime() > settledBefore
+      )
+        continue;
       if (!env.desiredDigest) {
         await deps.producer.enqueue(QUEUES.stage, envelope, `${jobIds.stage(deployment.id)}${suffix}`);
         report.stage++;
       } else {
-        await deps.producer.enqueue(QUEUES.reconcile, envelope, `${jobIds.reconcile(env.id, env.generation)}${suffix}`);
+        await deps.producer.enqueue(
+          QUEUES.reconcile,
+          envelope,
+          `${jobIds.reconcile(env.id, env.generation)}${suffix}`,
+        );
         report.reconcile++;
       }
       continue;
     }
     // ready
-    if (containers === null || !drifted(env, containers.filter((c) => c.environmentId === env.id))) continue;
-    await deps.producer.enqueue(QUEUES.reconcile, envelope, `${jobIds.reconcile(env.id, env.generation)}${suffix}`);
+    if (
+      containers === null ||
+      !drifted(
+        env,
+        containers.filter((c) => c.environmentId === env.id),
+      )
+    )
+      continue;
+    await deps.producer.enqueue(
+      QUEUES.reconcile,
+      envelope,
+      `${jobIds.reconcile(env.id, env.generation)}${suffix}`,
+    );
     report.reconcile++;
   }
-  if (report.stage + report.reconcile + report.teardown > 0) deps.log.info(report, "resync enqueued lost or missing work");
+  if (report.stage + report.reconcile + report.teardown > 0)
+    deps.log.info(report, "resync enqueued lost or missing work");
   return report;
 }
 
@@ -124,5 +155,11 @@ function envelopeFor(env: EnvironmentRow, deployment: DeploymentRow | null): Env
       image: deployment.image,
     };
   }
-  return { deploymentId: null, environmentId: env.id, projectId: env.projectId, generation: env.generation, image: env.desiredImage };
+  return {
+    deploymentId: null,
+    environmentId: env.id,
+    projectId: env.projectId,
+    generation: env.generation,
+    image: env.desiredImage,
+  };
 }
