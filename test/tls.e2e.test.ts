@@ -319,7 +319,7 @@ describe("TLS at the gateway with ACME", () => {
             // a kept-alive connection closed by the server just as a request went out is retried once, as browsers do
             error.reusedSocket && error.code === "ECONNRESET"
               ? once().catch((e: Error) => e.message)
-              : `${new Date().toISOString()} ${error.message}`,
+              : (require("node:fs").cpSync(`${system.stateDir}/gateway/nginx.conf`, `/tmp/fail-nginx-${Date.now()}.conf`), `${new Date().toISOString()} ${error.message}`), // DEBUG-REMOVE
           ),
         );
         await sleep(20);

@@ -44,7 +44,11 @@ export async function runScheduledWorker(options: {
     },
     { connection: options.connection, prefix: options.prefix, concurrency: 1 },
   );
-  worker.on("failed", (job, error) => options.log.warn({ queue: options.queue, jobId: job?.id, err: error.message }, "sweep failed"));
+  worker.on("failed", (job, error) => {
+    // a failed query's message repeats the query and its parameters: its cause says what went wrong
+    const err = error.cause instanceof Error && "query" in error ? error.cause.message : error.message;
+    options.log.warn({ queue: options.queue, jobId: job?.id, err }, "sweep failed");
+  });
   worker.on("error", (error) => options.log.error({ queue: options.queue, err: error.message }, "sweep worker error"));
   worker.on("closed", () => {
     clearInterval(keeper);

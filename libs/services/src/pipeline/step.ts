@@ -12,7 +12,9 @@ export class PermanentFailure extends UnrecoverableError {
 /**
  * Runs one pipeline step for a verified job: checks the envelope against Postgres, skips
  * superseded work (latest intent wins), and records the reason when a failure is final (a
- * permanent failure, or the last attempt). Errors are rethrown so BullMQ sees them.
+ * permanent failure, or the last attempt). Errors are rethrown so BullMQ sees them. A job that runs
+ * again for a deployment that already failed (retried from the ops dashboard) reopens it, if it is
+ * still its environment's current deployment.
  */
 export async function runStep(
   { db, producer }: { db: Db; producer: Producer },
@@ -43,10 +45,16 @@ export async function runStep(
     if (error instanceof DelayedError) throw error; // moved to delayed on purpose (waiting): not a failure
     const final = error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     if (final && envelope.deploymentId) {
-      await failDeployment(db, envelope, (error as Error).message);
-      log.warn({ err: (error as Error).message }, "deployment failed");
+      await failDeployment(db, envelope, reasonOf(error));
+      log.warn({ err: reasonOf(error) }, "deployment failed");
       await enqueueNotify(producer, state.env, envelope.deploymentId, "failed", envelope.image).catch(() => {});
     }
     throw error;
   }
+}
+
+/** What a human is told: a failed query's own error, not its text and parameters (drizzle wraps them). */
+function reasonOf(error: unknown): string {
+  const e = error as Error;
+  return e.cause instanceof Error && "query" in e ? e.cause.message : e.message;
 }
