@@ -131,7 +131,7 @@ describe("GitHub pull requests and the janitor", () => {
     await system.waitForEnvironment("web", "pr-11", (x) => x.status === "destroyed", 15_000);
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(await system.containers(e.id)).toHaveLength(0);
-    expect((await system.viaGateway("pr-11.preview.test")).status).toBe(404);
+    expect((await system.viaGateway("pr-11.preview.test")).status).toBe(410); // the "removed" page, no route
     const deadline = Date.now() + 15_000;
     while (!github.statuses().includes("inactive") && Date.now() < deadline) await sleep(100);
     expect(github.statuses()).toContain("inactive");

@@ -127,8 +127,10 @@ describe("deploy request to live URL", () => {
     const env = await system.waitForEnvironment("web", "pr-1908", (e) => e.status === "destroyed");
     expect(env.destroyedAt).not.toBeNull();
     expect(await system.containers(environmentId)).toHaveLength(0);
+    // the route is gone: the host under the project's domain gets the control plane's page instead
     const page = await system.viaGateway("pr-1908.preview.test");
-    expect(page.status).toBe(404);
+    expect(page.status).toBe(410);
+    expect(page.text).toContain("pr-1908 no longer exists");
     const list = await system.api("GET", "/v1/projects/web/environments", { token: ciToken });
     expect(list.body.environments).toEqual([]);
   });
