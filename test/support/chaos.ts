@@ -287,19 +287,31 @@ export async function retag(image: string, tag: string): Promise<string> {
     "application/vnd.oci.image.index.v1+json",
     "application/vnd.docker.distribution.manifest.list.v2+json",
   ].join(", ");
-  const got = await fetch(`http://${registry}/v2/${repository}/manifests/${image.slice(colon + 1)}`, {
-    headers: { accept },
-  });
+  // distribution 2.8 can answer 500 ("invalid checksum digest format") while a tag link it reads is
+  // being written by a concurrent push: the registry is a test fixture here, so ask again
+  const got = await retryOn5xx(() =>
+    fetch(`http://${registry}/v2/${repository}/manifests/${image.slice(colon + 1)}`, { headers: { accept } }),
+  );
   if (!got.ok) throw new Error(`manifest of ${image}: ${got.status}`);
   const body = Buffer.from(await got.arrayBuffer());
-  const put = await fetch(`http://${registry}/v2/${repository}/manifests/${tag}`, {
-    method: "PUT",
-    headers: {
-      "content-type":
-        got.headers.get("content-type") ?? "application/vnd.docker.distribution.manifest.v2+json",
-    },
-    body,
-  });
+  const put = await retryOn5xx(() =>
+    fetch(`http://${registry}/v2/${repository}/manifests/${tag}`, {
+      method: "PUT",
+      headers: {
+        "content-type": got.headers.get("content-type") ?? "application/vnd.docker.distribution.manifest.v2+json",
+      },
+      body,
+    }),
+  );
   if (!put.ok) throw new Error(`tagging ${image} as ${tag}: ${put.status} ${await put.text()}`);
   return `${registry}/${repository}:${tag}`;
+}
+
+async function retryOn5xx(send: () => Promise<Response>): Promise<Response> {
+  for (let attempt = 1; ; attempt++) {
+    const response = await send();
+    if (response.status < 500 || attempt === 5) return response;
+    await response.arrayBuffer();
+    await sleep(100 * attempt);
+  }
 }

@@ -25,7 +25,7 @@ export function labelsFor(input: {
     [LABELS.environment]: input.environmentId,
     [LABELS.generation]: String(input.generation),
   };
-  if (input.deploymentId) labels[LABELS.deployment] = input.deploymentId;
+  if (input.deploymentId !== null) labels[LABELS.deployment] = input.deploymentId;
   for (const [key, value] of Object.entries(labels)) {
     if (key !== LABELS.managed && !SAFE_VALUE.test(value)) throw new Error(`unsafe label value for ${key}`);
   }
