@@ -17,9 +17,10 @@
 
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import { docker } from "../test/support/images.ts";
+import { docker, follow } from "../test/support/images.ts";
 import { LocalRegistry } from "../test/support/registry.ts";
 import { TestSystem } from "../test/support/system.ts";
+import { percentile, table } from "./support/stats.ts";
 
 const RUNS = Math.max(1, Number(process.env.BENCH_ARTIFACT_RUNS ?? 5) || 5);
 const LAYERS = Math.max(1, Number(process.env.BENCH_ARTIFACT_LAYERS ?? 4) || 4);
@@ -44,15 +45,6 @@ interface DeploymentView {
   phases: Record<"queued" | "staging" | "starting" | "routing" | "ready", string | null>;
 }
 
-function follow(stream: NodeJS.ReadableStream): Promise<void> {
-  return new Promise((resolve, reject) =>
-    docker.modem.followProgress(stream, (error: Error | null, output: Array<{ error?: string }>) => {
-      const failed = output?.find((e) => e.error);
-      if (error || failed) reject(error ?? new Error(failed?.error));
-      else resolve();
-    }),
-  );
-}
 
 /** The test image plus LAYERS layers of LAYER_MB random bytes each, pushed to `registry`; local copies removed. */
 async function buildLayeredImage(
@@ -137,23 +129,7 @@ async function destroy(system: TestSystem, environment: string): Promise<void> {
   });
 }
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = p * (sorted.length - 1);
-  const lo = Math.floor(rank);
-  const hi = Math.ceil(rank);
-  return (sorted[lo] ?? Number.NaN) + ((sorted[hi] ?? Number.NaN) - (sorted[lo] ?? Number.NaN)) * (rank - lo);
-}
 
-function table(headers: string[], rows: Array<Array<string | number>>): string {
-  const cells = rows.map((r) =>
-    r.map((c) => (typeof c === "number" ? (Number.isFinite(c) ? c.toFixed(0) : "-") : c)),
-  );
-  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? "").length)));
-  const line = (r: string[]) =>
-    r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ");
-  return [line(headers), widths.map((w) => "-".repeat(w)).join("  "), ...cells.map(line)].join("\n");
-}
 
 async function main(): Promise<void> {
   const primary = new LocalRegistry({ name: "bench-primary" });
@@ -215,6 +191,7 @@ async function main(): Promise<void> {
             row("staging (queued → starting)", (s) => s.staging),
             row("start (starting → ready)", (s) => s.start),
           ],
+          0,
         )}\n`,
     );
   } finally {

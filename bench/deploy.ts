@@ -17,6 +17,7 @@ import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { docker, publishTestImage } from "../test/support/images.ts";
 import { TestSystem } from "../test/support/system.ts";
+import { percentile, table } from "./support/stats.ts";
 
 const N = Math.max(1, Number(process.env.BENCH_DEPLOYS ?? 20) || 20);
 const POLL_MS = Math.max(1, Number(process.env.BENCH_POLL_MS ?? 10) || 10);
@@ -96,24 +97,7 @@ async function pollUntil<T>(
   throw new Error(`stopped waiting for ${what}`);
 }
 
-function percentile(values: number[], p: number): number {
-  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
-  if (sorted.length === 0) return Number.NaN;
-  const rank = p * (sorted.length - 1);
-  const lo = Math.floor(rank);
-  const hi = Math.ceil(rank);
-  return (sorted[lo] as number) + ((sorted[hi] as number) - (sorted[lo] as number)) * (rank - lo);
-}
 
-function table(headers: string[], rows: Array<Array<string | number>>): string {
-  const cells = rows.map((r) =>
-    r.map((c) => (typeof c === "number" ? (Number.isFinite(c) ? c.toFixed(1) : "-") : c)),
-  );
-  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? "").length)));
-  const line = (r: string[]) =>
-    r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ");
-  return [line(headers), widths.map((w) => "-".repeat(w)).join("  "), ...cells.map(line)].join("\n");
-}
 
 const statsRow = (label: string, values: number[]) => [
   label,

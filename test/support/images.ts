@@ -4,7 +4,7 @@ export const docker = new Docker({ socketPath: process.env.DOCKER_SOCKET ?? "/va
 export const PRIMARY_REGISTRY = `127.0.0.1:${process.env.EDGEPLANE_PRIMARY_REGISTRY_PORT ?? "5001"}`;
 const BASE = process.env.EDGEPLANE_TEST_BASE_IMAGE ?? "edgeplane-test/httpd:base";
 
-function follow(stream: NodeJS.ReadableStream): Promise<void> {
+export function follow(stream: NodeJS.ReadableStream): Promise<void> {
   return new Promise((resolve, reject) =>
     docker.modem.followProgress(stream, (error: Error | null, output: Array<{ error?: string }>) => {
       const failed = output?.find((e) => e.error);
