@@ -125,6 +125,14 @@ describe("pipeline guarantees", () => {
     const after = await system.containers(env.id);
     expect(after.map((c) => c.Id)).toEqual(before.map((c) => c.Id));
     expect(await system.viaGateway("pr-8.preview.test")).toEqual({ status: 200, text: "build a\n" });
+
+    // ops see the refusals in the metrics
+    const metrics = await system.api<string>("GET", "/v1/metrics");
+    expect(metrics.status).toBe(200);
+    expect(metrics.body).toMatch(/^edgeplane_jobs_refused\{queue="reconcile"\} 3$/m);
+    expect(metrics.body).toMatch(/^edgeplane_jobs_refused\{queue="ingress"\} 1$/m);
+    expect(metrics.body).toMatch(/^edgeplane_deployments\{status="ready"\} \d+$/m);
+    expect(metrics.body).toMatch(/^edgeplane_queue_jobs\{queue="stage-image",state="completed"\} \d+$/m);
   });
 
   it("a container that never gets healthy fails the deployment and the previous one keeps serving", async () => {

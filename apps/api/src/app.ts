@@ -12,6 +12,7 @@ import { registerGetDeployment } from "./routes/deployments/get.ts";
 import { registerDestroyEnvironment } from "./routes/environments/destroy.ts";
 import { registerReadEnvironments } from "./routes/environments/read.ts";
 import { registerHealth } from "./routes/health.ts";
+import { registerMetrics } from "./routes/metrics.ts";
 import { registerCreateProject } from "./routes/projects/create.ts";
 import { registerReadProjects } from "./routes/projects/read.ts";
 import { registerUpdateProject } from "./routes/projects/update.ts";
@@ -74,6 +75,7 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   registerListAllEnvironments(app, deps);
   registerProjectCertificates(app, deps);
   registerCaRoot(app, deps);
+  registerMetrics(app, deps);
 
   app.notFound((c) =>
     c.json({ error: { code: "not_found", message: `no route for ${c.req.method} ${c.req.path}`, requestId: c.get("requestId") } }, 404),

@@ -38,3 +38,4 @@ export * from "./tls/local-ca.ts";
 export * from "./tls/maintain.ts";
 export * from "./tls/read.ts";
 export * from "./tls/wanted.ts";
+export * from "./metrics/collect.ts";
