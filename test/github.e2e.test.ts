@@ -147,6 +147,28 @@ describe("GitHub pull requests and the janitor", () => {
     expect(await system.containers(e.id)).toHaveLength(0);
   });
 
+  it("with a required label, removing it tears the preview down", async () => {
+    expect((await system.api("PATCH", "/v1/projects/web", { body: { requiredLabel: "preview" } })).status).toBe(200);
+    try {
+      const labelled = pullRequestPayload("opened", { repository, number: 41, sha: shas.other, updatedAt: tick(), labels: ["preview"] });
+      const opened = await signedDelivery(secret, "pull_request", labelled, randomUUID());
+      const res = await system.post("/webhooks/github", opened.body, opened.headers);
+      expect(res.body.outcomes[0]).toMatchObject({ action: "deploy" });
+      expect((await system.waitForDeployment(res.body.outcomes[0].deploymentId)).status).toBe("ready");
+      const e = await env("pr-41");
+
+      const unlabeled = pullRequestPayload("unlabeled", { repository, number: 41, sha: shas.other, updatedAt: tick(), labels: [] });
+      unlabeled.label = { name: "preview" };
+      const removed = await signedDelivery(secret, "pull_request", unlabeled, randomUUID());
+      const gone = await system.post("/webhooks/github", removed.body, removed.headers);
+      expect(gone.body.outcomes[0]).toMatchObject({ action: "teardown", reason: "label-removed" });
+      await system.waitForEnvironment("web", "pr-41", (x) => x.status === "destroyed", 15_000);
+      expect(await system.containers(e.id)).toHaveLength(0);
+    } finally {
+      await system.api("PATCH", "/v1/projects/web", { body: { requiredLabel: null } });
+    }
+  });
+
   it("skips drafts and forks by default", async () => {
     const draft = await send("opened", 21, shas.other, { draft: true });
     expect(draft.body.outcomes[0]).toMatchObject({ action: "skip", reason: "draft" });

@@ -25,7 +25,7 @@ export type PullRequestDecision =
       deploy: { image: string } | null;
       reason: EnsureTrigger;
     }
-  | { action: "teardown"; environment: string; reason: "closed" }
+  | { action: "teardown"; environment: string; reason: "closed" | "label-removed" | "converted-to-draft" }
   | { action: "skip"; reason: SkipReason };
 
 export function environmentNameFor(pullRequestNumber: number): string {
@@ -48,14 +48,21 @@ function isEnsureTrigger(action: string): action is EnsureTrigger {
 
 /**
  * What a pull_request event means for its preview environment. Closing always tears down (whatever
- * the settings, so a preview never outlives its pull request); the ensure triggers deploy when the
- * settings allow; everything else is skipped. `labeled` only matters for the required label: adding
- * any other label changes nothing.
+ * the settings, so a preview never outlives its pull request); so does a pull request leaving what the
+ * settings deploy (its required label removed, or converted back to a draft when drafts are not
+ * deployed). The ensure triggers deploy when the settings allow; everything else is skipped.
+ * `labeled` and `unlabeled` only matter for the required label: any other label changes nothing.
  */
 export function decidePullRequest(event: PullRequestEvent, settings: PreviewSettings): PullRequestDecision {
   const pr = event.pull_request;
   const environment = environmentNameFor(pr.number);
   if (event.action === "closed") return { action: "teardown", environment, reason: "closed" };
+  if (event.action === "unlabeled" && settings.requiredLabel !== null && event.label?.name === settings.requiredLabel) {
+    return { action: "teardown", environment, reason: "label-removed" };
+  }
+  if (event.action === "converted_to_draft" && !settings.deployDrafts) {
+    return { action: "teardown", environment, reason: "converted-to-draft" };
+  }
   if (!isEnsureTrigger(event.action)) return { action: "skip", reason: "unsupported-action" };
   if (!settings.allowForks && isFork(event)) return { action: "skip", reason: "fork" };
   if (pr.draft && !settings.deployDrafts) return { action: "skip", reason: "draft" };

@@ -99,8 +99,13 @@ describe("decidePullRequest", () => {
       expect(decidePullRequest(ready, settings).action).toBe("ensure");
     });
 
-    it("does nothing on converted_to_draft (the published example)", () => {
+    it("tears down on converted_to_draft (the published example) unless drafts are deployed", () => {
       expect(decidePullRequest(event("converted_to_draft"), settings)).toEqual({
+        action: "teardown",
+        environment: "pr-" + event("converted_to_draft").number,
+        reason: "converted-to-draft",
+      });
+      expect(decidePullRequest(event("converted_to_draft"), { ...settings, deployDrafts: true })).toEqual({
         action: "skip",
         reason: "unsupported-action",
       });
@@ -124,6 +129,19 @@ describe("decidePullRequest", () => {
       expect(labeled.label?.name).toBe("bug");
       expect(decidePullRequest(labeled, labelled)).toMatchObject({ action: "ensure", reason: "labeled" });
       expect(decidePullRequest(event("synchronize"), labelled).action).toBe("ensure");
+    });
+
+    it("tears down when the required label is removed, and ignores other labels being removed", () => {
+      const removed = event("unlabeled", (b) => {
+        b.label = { name: "bug" };
+        b.pull_request.labels = [];
+      });
+      expect(decidePullRequest(removed, labelled)).toMatchObject({ action: "teardown", reason: "label-removed" });
+      const other = event("unlabeled", (b) => {
+        b.label = { name: "docs" };
+      });
+      expect(decidePullRequest(other, labelled)).toEqual({ action: "skip", reason: "unsupported-action" });
+      expect(decidePullRequest(removed, settings)).toEqual({ action: "skip", reason: "unsupported-action" });
     });
 
     it("ignores any other label being added", () => {

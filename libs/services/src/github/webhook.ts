@@ -150,11 +150,11 @@ async function applyPullRequest(
         destroyedAt: new Date(),
         ...prFields,
       });
-      return { project: project.name, environment: name, action: "teardown" };
+      return { project: project.name, environment: name, action: "teardown", reason: decision.reason };
     }
     const env = await recordTeardown(tx, current, prFields);
     if (env) after.push(() => enqueueTeardown(ctx.producer, env));
-    return { project: project.name, environment: name, action: "teardown" };
+    return { project: project.name, environment: name, action: "teardown", reason: decision.reason };
   }
 
   if (decision.action === "skip") {

@@ -1,4 +1,4 @@
-import { apiTokens, asc, type Db, eq, projects } from "@edgeplane/db";
+import { apiTokens, asc, type Db, eq, projects, sql } from "@edgeplane/db";
 import { notFound } from "@edgeplane/domain";
 
 export async function listTokens(db: Db) {
@@ -11,7 +11,12 @@ export async function listTokens(db: Db) {
 }
 
 export async function revokeToken(db: Db, id: string) {
-  const [row] = await db.update(apiTokens).set({ revokedAt: new Date() }).where(eq(apiTokens.id, id)).returning();
+  // revoking twice keeps the first revocation time
+  const [row] = await db
+    .update(apiTokens)
+    .set({ revokedAt: sql`coalesce(${apiTokens.revokedAt}, now())` })
+    .where(eq(apiTokens.id, id))
+    .returning();
   if (!row) throw notFound(`token '${id}'`);
   return row;
 }
