@@ -20,7 +20,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { docker, follow } from "../test/support/images.ts";
 import { LocalRegistry } from "../test/support/registry.ts";
 import { TestSystem } from "../test/support/system.ts";
-import { percentile, table } from "./support/stats.ts";
+import { type DeploymentView, percentile, table } from "./support/stats.ts";
 
 const RUNS = Math.max(1, Number(process.env.BENCH_ARTIFACT_RUNS ?? 5) || 5);
 const LAYERS = Math.max(1, Number(process.env.BENCH_ARTIFACT_LAYERS ?? 4) || 4);
@@ -35,14 +35,6 @@ interface Sample {
   staging: number;
   /** starting → ready: container start, health check, gateway. */
   start: number;
-}
-
-interface DeploymentView {
-  id: string;
-  status: string;
-  error: string | null;
-  digest: string | null;
-  phases: Record<"queued" | "staging" | "starting" | "routing" | "ready", string | null>;
 }
 
 

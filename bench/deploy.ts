@@ -17,7 +17,7 @@ import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { docker, publishTestImage } from "../test/support/images.ts";
 import { TestSystem } from "../test/support/system.ts";
-import { percentile, table } from "./support/stats.ts";
+import { type DeploymentView, percentile, table } from "./support/stats.ts";
 
 const N = Math.max(1, Number(process.env.BENCH_DEPLOYS ?? 20) || 20);
 const POLL_MS = Math.max(1, Number(process.env.BENCH_POLL_MS ?? 10) || 10);
@@ -45,14 +45,6 @@ interface DeploySample {
   };
   docker: { startingToCreated: number; createdToStarted: number; startedToRouting: number } | null;
   healthyLogMs: number | null;
-}
-
-interface DeploymentView {
-  id: string;
-  status: string;
-  error: string | null;
-  digest: string | null;
-  phases: Record<"queued" | "staging" | "starting" | "routing" | "ready", string | null>;
 }
 
 interface BareSample {

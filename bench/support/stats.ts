@@ -18,3 +18,12 @@ export function table(headers: string[], rows: Array<Array<string | number>>, di
     r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ");
   return [line(headers), widths.map((w) => "-".repeat(w)).join("  "), ...cells.map(line)].join("\n");
 }
+
+/** The parts of `GET /v1/deployments/:id` the benchmarks read. */
+export interface DeploymentView {
+  id: string;
+  status: string;
+  error: string | null;
+  digest: string | null;
+  phases: Record<"queued" | "staging" | "starting" | "routing" | "ready", string | null>;
+}

@@ -1,6 +1,6 @@
 import { join, resolve } from "node:path";
 import { exitOnConfigError, ingressEnv, loadConfig } from "@edgeplane/config";
-import { NginxGateway } from "@edgeplane/gateway";
+import { gatewayFromEnv } from "@edgeplane/gateway";
 import { QUEUES, runScheduledWorker } from "@edgeplane/queue";
 import {
   bootWorker,
@@ -23,14 +23,7 @@ try {
     // one render at a time keeps reloads orderly; the advisory lock covers other processes
     env: { ...env, EDGEPLANE_WORKER_CONCURRENCY: 1 },
     setup: async (deps) => {
-      const nginx = new NginxGateway({
-        dir: resolve(env.EDGEPLANE_GATEWAY_DIR),
-        listenHost: env.EDGEPLANE_GATEWAY_HOST,
-        listenPort: env.EDGEPLANE_GATEWAY_PORT,
-        nginxBin: env.EDGEPLANE_NGINX_BIN,
-        httpsPort: env.EDGEPLANE_GATEWAY_HTTPS_PORT,
-        controlUrl: env.EDGEPLANE_CONTROL_URL,
-      });
+      const nginx = gatewayFromEnv(env);
       await nginx.prepare();
       // drift repair: a config changed on disk is rendered again from state within the interval
       const { gateway, check } = watchGateway(nginx, deps.log);

@@ -2,9 +2,9 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { apiEnv, ingressEnv, janitorEnv, loadConfig, notifyEnv, reconcileEnv, stageEnv } from "@edgeplane/config";
 import { createDb, migrateDatabase } from "@edgeplane/db";
-import { NginxGateway } from "@edgeplane/gateway";
+import { gatewayFromEnv } from "@edgeplane/gateway";
 import { createLogger } from "@edgeplane/log";
-import { routableEnvironments } from "@edgeplane/services";
+import { syncGateway } from "@edgeplane/services";
 import { formatLogLine, Supervisor } from "@edgeplane/supervisor";
 import { z } from "zod";
 import { loadLocalState } from "../state.ts";
@@ -22,9 +22,6 @@ const APPS = [
 const upEnv = z.object({
   EDGEPLANE_STATE_DIR: z.string().default(".edgeplane"),
   DATABASE_URL: z.string().url().default("postgres://postgres@127.0.0.1:5432/edgeplane"),
-  EDGEPLANE_GATEWAY_HOST: z.string().default("127.0.0.1"),
-  EDGEPLANE_GATEWAY_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
-  EDGEPLANE_NGINX_BIN: z.string().default("nginx"),
   EDGEPLANE_LOG_FORMAT: z.enum(["pretty", "json"]).default("pretty"),
   EDGEPLANE_API_HOST: z.string().default("127.0.0.1"),
   EDGEPLANE_API_PORT: z.coerce.number().int().min(1).max(65535).default(3000),
@@ -59,24 +56,23 @@ export async function up(): Promise<void> {
   };
   // every child's configuration is checked before anything starts
   for (const app of APPS) loadConfig(app.schema, childEnv);
+  const gatewayEnv = loadConfig(ingressEnv, childEnv);
 
   await migrateDatabase(env.DATABASE_URL);
   log.info("migrations applied");
 
-  const gateway = new NginxGateway({
-    dir: resolve(stateDir, "gateway"),
-    listenHost: env.EDGEPLANE_GATEWAY_HOST,
-    listenPort: env.EDGEPLANE_GATEWAY_PORT,
-    nginxBin: env.EDGEPLANE_NGINX_BIN,
-  });
-  const { db, close } = createDb(env.DATABASE_URL, { max: 1 });
-  const routes = (await routableEnvironments(db)).flatMap((r) =>
-    r.port ? [{ hostname: r.hostname, upstreamPort: r.port, environmentId: r.id }] : [],
-  );
+  // nginx starts with the same config worker-ingress renders: routes, status pages, certificates
+  const gateway = gatewayFromEnv(gatewayEnv);
+  await gateway.prepare();
+  // the render lock holds one connection while the render reads on another
+  const { db, sql, close } = createDb(env.DATABASE_URL, { max: 3 });
+  const { routes } = await syncGateway({ db, sql, gateway });
   await close();
-  await gateway.apply(routes);
   const nginx = await gateway.start();
-  log.info({ address: `http://${env.EDGEPLANE_GATEWAY_HOST}:${env.EDGEPLANE_GATEWAY_PORT}`, routes: routes.length }, "gateway listening");
+  log.info(
+    { address: `http://${gatewayEnv.EDGEPLANE_GATEWAY_HOST}:${gatewayEnv.EDGEPLANE_GATEWAY_PORT}`, routes },
+    "gateway listening",
+  );
 
   const supervisor = new Supervisor({
     write: (line) => process.stdout.write(`${line}\n`),
