@@ -37,7 +37,6 @@ interface Sample {
   start: number;
 }
 
-
 /** The test image plus LAYERS layers of LAYER_MB random bytes each, pushed to `registry`; local copies removed. */
 async function buildLayeredImage(
   registry: string,
@@ -120,8 +119,6 @@ async function destroy(system: TestSystem, environment: string): Promise<void> {
     return env.status === "destroyed" && (await system.containers(env.id)).length === 0 ? true : undefined;
   });
 }
-
-
 
 async function main(): Promise<void> {
   const primary = new LocalRegistry({ name: "bench-primary" });

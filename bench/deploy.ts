@@ -89,8 +89,6 @@ async function pollUntil<T>(
   throw new Error(`stopped waiting for ${what}`);
 }
 
-
-
 const statsRow = (label: string, values: number[]) => [
   label,
   percentile(values, 0.5),

@@ -19,12 +19,25 @@ describe("GitHub pull requests and the janitor", () => {
   let clock = Date.parse("2026-11-01T10:00:00Z");
   const tick = () => new Date((clock += 60_000));
 
-  const send = async (action: string, number: number, headSha: string, extra: { updatedAt?: Date; draft?: boolean; fork?: boolean; delivery?: string } = {}) => {
-    const payload = pullRequestPayload(action, { repository, number, sha: headSha, updatedAt: extra.updatedAt ?? tick(), draft: extra.draft, fork: extra.fork });
+  const send = async (
+    action: string,
+    number: number,
+    headSha: string,
+    extra: { updatedAt?: Date; draft?: boolean; fork?: boolean; delivery?: string } = {},
+  ) => {
+    const payload = pullRequestPayload(action, {
+      repository,
+      number,
+      sha: headSha,
+      updatedAt: extra.updatedAt ?? tick(),
+      draft: extra.draft,
+      fork: extra.fork,
+    });
     const delivery = await signedDelivery(secret, "pull_request", payload, extra.delivery ?? randomUUID());
     return system.post("/webhooks/github", delivery.body, delivery.headers);
   };
-  const env = (name: string) => system.api("GET", `/v1/projects/web/environments/${name}`).then((r) => r.body);
+  const env = (name: string) =>
+    system.api("GET", `/v1/projects/web/environments/${name}`).then((r) => r.body);
 
   beforeAll(async () => {
     await github.start();
@@ -59,10 +72,20 @@ describe("GitHub pull requests and the janitor", () => {
   });
 
   it("answers ping and refuses unsigned, forged, unknown and malformed deliveries", async () => {
-    const ping = await signedDelivery(secret, "ping", { zen: "Keep it logically awesome.", hook_id: 1, repository: { full_name: repository } }, randomUUID());
+    const ping = await signedDelivery(
+      secret,
+      "ping",
+      { zen: "Keep it logically awesome.", hook_id: 1, repository: { full_name: repository } },
+      randomUUID(),
+    );
     expect((await system.post("/webhooks/github", ping.body, ping.headers)).status).toBe(202);
 
-    const payload = pullRequestPayload("opened", { repository, number: 99, sha: shas.other, updatedAt: tick() });
+    const payload = pullRequestPayload("opened", {
+      repository,
+      number: 99,
+      sha: shas.other,
+      updatedAt: tick(),
+    });
     const good = await signedDelivery(secret, "pull_request", payload, randomUUID());
     const { "x-hub-signature-256": _, ...unsigned } = good.headers;
     const noSig = await system.post("/webhooks/github", good.body, unsigned);
@@ -70,9 +93,18 @@ describe("GitHub pull requests and the janitor", () => {
     expect(noSig.body.error.code).toBe("unauthorized");
     const forged = await signedDelivery("not-the-secret-at-all", "pull_request", payload, randomUUID());
     expect((await system.post("/webhooks/github", forged.body, forged.headers)).status).toBe(401);
-    const tampered = await system.post("/webhooks/github", good.body.replace('"number":99', '"number":98'), good.headers);
+    const tampered = await system.post(
+      "/webhooks/github",
+      good.body.replace('"number":99', '"number":98'),
+      good.headers,
+    );
     expect(tampered.status).toBe(401);
-    const other = await signedDelivery(secret, "pull_request", { ...payload, repository: { full_name: "nobody/else" } }, randomUUID());
+    const other = await signedDelivery(
+      secret,
+      "pull_request",
+      { ...payload, repository: { full_name: "nobody/else" } },
+      randomUUID(),
+    );
     expect((await system.post("/webhooks/github", other.body, other.headers)).status).toBe(404);
     const garbage = await system.post("/webhooks/github", "{not json", good.headers);
     expect(garbage.status).toBe(400);
@@ -88,7 +120,11 @@ describe("GitHub pull requests and the janitor", () => {
     const deployment = await system.waitForDeployment(res.body.outcomes[0].deploymentId);
     expect(deployment.status).toBe("ready");
     const e = await env("pr-11");
-    expect(e).toMatchObject({ status: "ready", kind: "preview", pullRequest: { number: 11, headSha: shas.open, state: "open" } });
+    expect(e).toMatchObject({
+      status: "ready",
+      kind: "preview",
+      pullRequest: { number: 11, headSha: shas.open, state: "open" },
+    });
     expect(await system.viaGateway("pr-11.preview.test")).toEqual({ status: 200, text: "pr build 1\n" });
 
     const again = await send("opened", 11, shas.open, { delivery });
@@ -108,10 +144,16 @@ describe("GitHub pull requests and the janitor", () => {
   it("reports a GitHub Deployment per deploy, its statuses and one sticky comment", async () => {
     const deadline = Date.now() + 15_000;
     while (!github.statuses().includes("success") && Date.now() < deadline) await sleep(100);
-    const deployments = github.calls.filter((c) => c.method === "POST" && c.path === `/repos/${repository}/deployments`);
+    const deployments = github.calls.filter(
+      (c) => c.method === "POST" && c.path === `/repos/${repository}/deployments`,
+    );
     expect(deployments.length).toBeGreaterThanOrEqual(2);
     expect(deployments.map((c) => c.body.ref)).toEqual(expect.arrayContaining([shas.open, shas.sync]));
-    expect(deployments[0]?.body).toMatchObject({ environment: "web/pr-11", transient_environment: true, production_environment: false });
+    expect(deployments[0]?.body).toMatchObject({
+      environment: "web/pr-11",
+      transient_environment: true,
+      production_environment: false,
+    });
     expect(github.statuses()).toEqual(expect.arrayContaining(["in_progress", "success"]));
     const success = github.calls.find((c) => c.path.endsWith("/statuses") && c.body.state === "success");
     expect(success?.body.environment_url).toBe(`http://pr-11.preview.test:${system.gatewayPort}`);
@@ -139,7 +181,9 @@ describe("GitHub pull requests and the janitor", () => {
     expect(github.commentsOn(repository, 11)[0]?.body).toMatch(/Torn down/);
 
     // a synchronize sent before the close but delivered after it changes nothing
-    const late = await send("synchronize", 11, shas.late, { updatedAt: new Date(closedAt.getTime() - 30_000) });
+    const late = await send("synchronize", 11, shas.late, {
+      updatedAt: new Date(closedAt.getTime() - 30_000),
+    });
     expect(late.status).toBe(202);
     expect(late.body.outcomes[0].action).toBe("stale");
     await sleep(1500);
@@ -148,16 +192,30 @@ describe("GitHub pull requests and the janitor", () => {
   });
 
   it("with a required label, removing it tears the preview down", async () => {
-    expect((await system.api("PATCH", "/v1/projects/web", { body: { requiredLabel: "preview" } })).status).toBe(200);
+    expect(
+      (await system.api("PATCH", "/v1/projects/web", { body: { requiredLabel: "preview" } })).status,
+    ).toBe(200);
     try {
-      const labelled = pullRequestPayload("opened", { repository, number: 41, sha: shas.other, updatedAt: tick(), labels: ["preview"] });
+      const labelled = pullRequestPayload("opened", {
+        repository,
+        number: 41,
+        sha: shas.other,
+        updatedAt: tick(),
+        labels: ["preview"],
+      });
       const opened = await signedDelivery(secret, "pull_request", labelled, randomUUID());
       const res = await system.post("/webhooks/github", opened.body, opened.headers);
       expect(res.body.outcomes[0]).toMatchObject({ action: "deploy" });
       expect((await system.waitForDeployment(res.body.outcomes[0].deploymentId)).status).toBe("ready");
       const e = await env("pr-41");
 
-      const unlabeled = pullRequestPayload("unlabeled", { repository, number: 41, sha: shas.other, updatedAt: tick(), labels: [] });
+      const unlabeled = pullRequestPayload("unlabeled", {
+        repository,
+        number: 41,
+        sha: shas.other,
+        updatedAt: tick(),
+        labels: [],
+      });
       unlabeled.label = { name: "preview" };
       const removed = await signedDelivery(secret, "pull_request", unlabeled, randomUUID());
       const gone = await system.post("/webhooks/github", removed.body, removed.headers);
@@ -190,12 +248,18 @@ describe("GitHub pull requests and the janitor", () => {
       },
     });
     await orphan.start();
-    const stranger = await docker.createContainer({ Image: "edgeplane-test/httpd:base", Labels: { "not.edgeplane": system.id } });
+    const stranger = await docker.createContainer({
+      Image: "edgeplane-test/httpd:base",
+      Labels: { "not.edgeplane": system.id },
+    });
     await stranger.start();
     try {
       const deadline = Date.now() + 15_000;
       while (Date.now() < deadline) {
-        const gone = await orphan.inspect().then(() => false, () => true);
+        const gone = await orphan.inspect().then(
+          () => false,
+          () => true,
+        );
         if (gone) break;
         await sleep(200);
       }
@@ -216,7 +280,12 @@ describe("GitHub pull requests and the janitor", () => {
     const sql = postgres(system.databaseUrl, { max: 1 });
     await sql`update environments set last_activity_at = now() - interval '73 hours' where id = ${e.id}`;
     await sql.end();
-    const destroyed = await system.waitForEnvironment("web", "pr-31", (x) => x.status === "destroyed", 20_000);
+    const destroyed = await system.waitForEnvironment(
+      "web",
+      "pr-31",
+      (x) => x.status === "destroyed",
+      20_000,
+    );
     expect(destroyed.destroyedAt).not.toBeNull();
     expect(await system.containers(e.id)).toHaveLength(0);
   });

@@ -21,11 +21,15 @@ describe("pipeline guarantees", () => {
   };
 
   beforeAll(async () => {
-    const published = await Promise.all(tags.map((t) => publishTestImage(repo, `sha-${t}`, { message: `build ${t}` })));
+    const published = await Promise.all(
+      tags.map((t) => publishTestImage(repo, `sha-${t}`, { message: `build ${t}` })),
+    );
     tags.forEach((t, i) => {
       images[t] = published[i] ?? "";
     });
-    broken = await publishTestImage(repo, "broken", { cmd: ["/bin/sh", "-c", "echo listening nowhere; sleep 3600"] });
+    broken = await publishTestImage(repo, "broken", {
+      cmd: ["/bin/sh", "-c", "echo listening nowhere; sleep 3600"],
+    });
     await system.start({ EDGEPLANE_HEALTH_TIMEOUT_MS: "3000" });
     redis = system.redis();
     const project = await system.api("POST", "/v1/projects", {
@@ -56,7 +60,8 @@ describe("pipeline guarantees", () => {
     const wanted = `build ${latest.body.image.split(":sha-")[1]}\n`;
     expect(await system.viaGateway("pr-7.preview.test")).toEqual({ status: 200, text: wanted });
     const deadline = Date.now() + 15_000;
-    while ((await system.containers(env.id)).length > 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while ((await system.containers(env.id)).length > 1 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
     const containers = await system.containers(env.id);
     expect(containers).toHaveLength(1);
     expect(containers[0]?.Labels["edgeplane.generation"]).toBe(String(latest.body.generation));
@@ -73,7 +78,9 @@ describe("pipeline guarantees", () => {
     const replayed: Job[] = [];
     for (const name of ["stage-image", "reconcile", "ingress"]) {
       const q = queue(name);
-      const completed = (await q.getJobs(["completed"])).filter((j) => j.id?.includes(env.id) || j.id?.includes(res.body.id));
+      const completed = (await q.getJobs(["completed"])).filter(
+        (j) => j.id?.includes(env.id) || j.id?.includes(res.body.id),
+      );
       expect(completed.length).toBeGreaterThan(0);
       for (const job of completed) replayed.push(await q.add(name, job.data, { jobId: `replay-${job.id}` }));
     }
@@ -90,7 +97,9 @@ describe("pipeline guarantees", () => {
     const env = (await system.api("GET", "/v1/projects/shop/environments/pr-8")).body;
     const before = await system.containers(env.id);
     const reconcile = queue("reconcile");
-    const [original] = (await reconcile.getJobs(["completed"])).filter((j) => j.id?.startsWith(`reconcile-${env.id}`));
+    const [original] = (await reconcile.getJobs(["completed"])).filter((j) =>
+      j.id?.startsWith(`reconcile-${env.id}`),
+    );
     expect(original).toBeDefined();
     const signed = original?.data as { envelope: string; signature: string };
     const envelope = JSON.parse(signed.envelope);

@@ -161,8 +161,12 @@ describe("request path: status pages, hosts overrides, local CA", () => {
     expect((await system.api("GET", "/v1/environments", { token: null })).status).toBe(401);
     expect((await system.api("GET", "/v1/environments?status=nope")).status).toBe(400);
     // certificates: per project, for tokens that may read it; the CA root for any valid token
-    expect((await system.api("GET", "/v1/projects/web/certificates", { token: mine.body.token })).status).toBe(200);
-    expect((await system.api("GET", "/v1/projects/web/certificates", { token: theirs.body.token })).status).toBe(403);
+    expect(
+      (await system.api("GET", "/v1/projects/web/certificates", { token: mine.body.token })).status,
+    ).toBe(200);
+    expect(
+      (await system.api("GET", "/v1/projects/web/certificates", { token: theirs.body.token })).status,
+    ).toBe(403);
     expect((await system.api("GET", "/v1/projects/nope/certificates")).status).toBe(404);
     expect((await system.api("GET", "/v1/ca/root", { token: null })).status).toBe(401);
   });

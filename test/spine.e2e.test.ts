@@ -58,10 +58,18 @@ describe("deploy request to live URL", () => {
     const done = await system.waitForDeployment(res.body.id);
     expect(done.status).toBe("ready");
     expect(done.digest).toMatch(/^sha256:[a-f0-9]{64}$/);
-    const phases = ["queued", "staging", "starting", "routing", "ready"].map((p) => Date.parse(done.phases[p]));
+    const phases = ["queued", "staging", "starting", "routing", "ready"].map((p) =>
+      Date.parse(done.phases[p]),
+    );
     expect(phases.every((t) => Number.isFinite(t))).toBe(true);
     expect([...phases].sort((a, b) => a - b)).toEqual(phases);
-    expect(done.events.map((e: { phase: string }) => e.phase)).toEqual(["queued", "staging", "starting", "routing", "ready"]);
+    expect(done.events.map((e: { phase: string }) => e.phase)).toEqual([
+      "queued",
+      "staging",
+      "starting",
+      "routing",
+      "ready",
+    ]);
 
     const env = await system.api("GET", "/v1/projects/web/environments/pr-1908", { token: ciToken });
     expect(env.status).toBe(200);
@@ -89,7 +97,9 @@ describe("deploy request to live URL", () => {
       const until = Date.now() + 60_000;
       for (let i = 0; !stop && Date.now() < until; i++) {
         const agent = i % 2 === 0 ? keepAlive : undefined;
-        results.push(await system.viaGateway("pr-1908.preview.test", "/", agent).catch((e: Error) => e.message));
+        results.push(
+          await system.viaGateway("pr-1908.preview.test", "/", agent).catch((e: Error) => e.message),
+        );
       }
     })();
     await sleep(200);

@@ -1,6 +1,6 @@
-import { connect, type PeerCertificate } from "node:tls";
 import { Agent, request } from "node:https";
 import { setTimeout as sleep } from "node:timers/promises";
+import { connect, type PeerCertificate } from "node:tls";
 import { queryTxt } from "@edgeplane/tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ChallTestSrv, curlHttps, HttpreqShim, Knot, Pebble } from "./support/acme.ts";

@@ -298,7 +298,8 @@ export async function retag(image: string, tag: string): Promise<string> {
     fetch(`http://${registry}/v2/${repository}/manifests/${tag}`, {
       method: "PUT",
       headers: {
-        "content-type": got.headers.get("content-type") ?? "application/vnd.docker.distribution.manifest.v2+json",
+        "content-type":
+          got.headers.get("content-type") ?? "application/vnd.docker.distribution.manifest.v2+json",
       },
       body,
     }),

@@ -14,7 +14,15 @@ const definitions: WebhookDefinition[] = JSON.parse(
 /** A real `pull_request` payload published by GitHub, retargeted at `repository` and PR `number`. */
 export function pullRequestPayload(
   action: string,
-  options: { repository: string; number: number; sha: string; updatedAt: Date; draft?: boolean; fork?: boolean; labels?: string[] },
+  options: {
+    repository: string;
+    number: number;
+    sha: string;
+    updatedAt: Date;
+    draft?: boolean;
+    fork?: boolean;
+    labels?: string[];
+  },
 ): Record<string, any> {
   const examples = definitions.find((d) => d.name === "pull_request")?.examples ?? [];
   const base = examples.find((e) => e.action === action) ?? examples.find((e) => e.action === "opened");
@@ -31,7 +39,11 @@ export function pullRequestPayload(
   pr.merged = action === "closed";
   pr.head.sha = options.sha;
   pr.head.ref = `feature-${options.number}`;
-  pr.head.repo = { ...(pr.head.repo ?? {}), full_name: options.fork ? `someone/fork-${options.number}` : options.repository, fork: !!options.fork };
+  pr.head.repo = {
+    ...(pr.head.repo ?? {}),
+    full_name: options.fork ? `someone/fork-${options.number}` : options.repository,
+    fork: !!options.fork,
+  };
   pr.base.repo = { ...pr.base.repo, full_name: options.repository };
   pr.labels = (options.labels ?? []).map((name) => ({ name }));
   payload.repository = { ...payload.repository, full_name: options.repository };
@@ -80,8 +92,10 @@ export class FakeGithub {
           res.end(JSON.stringify(payload));
         };
         let m: RegExpMatchArray | null;
-        if (req.method === "POST" && /^\/repos\/[^/]+\/[^/]+\/deployments$/.test(path)) return reply(201, { id: this.nextId++ });
-        if (req.method === "POST" && /\/deployments\/\d+\/statuses$/.test(path)) return reply(201, { id: this.nextId++ });
+        if (req.method === "POST" && /^\/repos\/[^/]+\/[^/]+\/deployments$/.test(path))
+          return reply(201, { id: this.nextId++ });
+        if (req.method === "POST" && /\/deployments\/\d+\/statuses$/.test(path))
+          return reply(201, { id: this.nextId++ });
         if ((m = path.match(/^\/repos\/([^/]+\/[^/]+)\/issues\/(\d+)\/comments$/))) {
           const key = `${m[1]}#${m[2]}`;
           const list = this.comments.get(key) ?? [];

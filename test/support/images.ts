@@ -42,7 +42,9 @@ export async function publishTestImage(
   } finally {
     await container.remove({ force: true });
   }
-  await follow(await docker.getImage(`${ref}:${tag}`).push({ authconfig: { ...options.auth, serveraddress: registry } }));
+  await follow(
+    await docker.getImage(`${ref}:${tag}`).push({ authconfig: { ...options.auth, serveraddress: registry } }),
+  );
   if (options.removeLocal) await docker.getImage(`${ref}:${tag}`).remove();
   return `${ref}:${tag}`;
 }

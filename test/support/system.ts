@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { type Agent, request } from "node:http";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
@@ -82,9 +82,14 @@ export class TestSystem {
     }
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
-      if (this.child.exitCode !== null) throw new Error(`edgeplane up exited early:\n${this.logs.join("\n")}`);
-      const ready = await fetch(`${this.apiUrl}/readyz`).then((r) => r.ok, () => false);
-      if (ready && this.logs.some((l) => l.includes("[worker-ingress]") && l.includes("worker ready"))) return;
+      if (this.child.exitCode !== null)
+        throw new Error(`edgeplane up exited early:\n${this.logs.join("\n")}`);
+      const ready = await fetch(`${this.apiUrl}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ready && this.logs.some((l) => l.includes("[worker-ingress]") && l.includes("worker ready")))
+        return;
       await sleep(200);
     }
     throw new Error(`edgeplane did not become ready:\n${this.logs.join("\n")}`);
@@ -98,7 +103,12 @@ export class TestSystem {
         ...(token ? { authorization: `Bearer ${token}` } : {}),
         ...(options.body !== undefined ? { "content-type": "application/json" } : {}),
       },
-      body: options.body === undefined ? undefined : typeof options.body === "string" ? options.body : JSON.stringify(options.body),
+      body:
+        options.body === undefined
+          ? undefined
+          : typeof options.body === "string"
+            ? options.body
+            : JSON.stringify(options.body),
     });
     const text = await response.text();
     let body: unknown = text;
@@ -127,21 +137,37 @@ export class TestSystem {
     try {
       return await this.gatewayRequest(hostname, path, agent);
     } catch (error) {
-      if ((error as { reusedSocket?: boolean }).reusedSocket && (error as { code?: string }).code === "ECONNRESET") {
+      if (
+        (error as { reusedSocket?: boolean }).reusedSocket &&
+        (error as { code?: string }).code === "ECONNRESET"
+      ) {
         return this.gatewayRequest(hostname, path, agent);
       }
       throw error;
     }
   }
 
-  private gatewayRequest(hostname: string, path: string, agent?: Agent): Promise<{ status: number; text: string }> {
+  private gatewayRequest(
+    hostname: string,
+    path: string,
+    agent?: Agent,
+  ): Promise<{ status: number; text: string }> {
     return new Promise((resolve, reject) => {
       const req = request(
-        { host: "127.0.0.1", port: this.gatewayPort, path, headers: { host: hostname }, agent, timeout: 5000 },
+        {
+          host: "127.0.0.1",
+          port: this.gatewayPort,
+          path,
+          headers: { host: hostname },
+          agent,
+          timeout: 5000,
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+          res.on("end", () =>
+            resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }),
+          );
           res.on("error", reject);
         },
       );
@@ -151,7 +177,11 @@ export class TestSystem {
     });
   }
 
-  async waitForDeployment(id: string, until: (d: any) => boolean = (d) => ["ready", "failed", "superseded"].includes(d.status), timeoutMs = 60_000) {
+  async waitForDeployment(
+    id: string,
+    until: (d: any) => boolean = (d) => ["ready", "failed", "superseded"].includes(d.status),
+    timeoutMs = 60_000,
+  ) {
     const deadline = Date.now() + timeoutMs;
     let last: any;
     while (Date.now() < deadline) {
@@ -184,19 +214,26 @@ export class TestSystem {
    * Runs an `edgeplane` CLI command against this system (its API, state dir and gateway address), as a
    * user would from the shell; resolves with its exit code and output.
    */
-  cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  cli(
+    args: string[],
+    env: Record<string, string> = {},
+  ): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "apps/cli/src/main.ts"), ...args], {
-        cwd: ROOT,
-        env: {
-          ...process.env,
-          EDGEPLANE_API_URL: this.apiUrl,
-          EDGEPLANE_STATE_DIR: this.stateDir,
-          EDGEPLANE_TOKEN: this.adminToken,
-          ...env,
+      const child = spawn(
+        process.execPath,
+        ["--import", "tsx", join(ROOT, "apps/cli/src/main.ts"), ...args],
+        {
+          cwd: ROOT,
+          env: {
+            ...process.env,
+            EDGEPLANE_API_URL: this.apiUrl,
+            EDGEPLANE_STATE_DIR: this.stateDir,
+            EDGEPLANE_TOKEN: this.adminToken,
+            ...env,
+          },
+          stdio: ["ignore", "pipe", "pipe"],
         },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
+      );
       let stdout = "";
       let stderr = "";
       child.stdout?.on("data", (c: Buffer) => {
@@ -223,7 +260,11 @@ export class TestSystem {
       if (child.exitCode === null) child.kill("SIGKILL");
     }
     // leave nothing behind: this system's containers, queues, database and state dir
-    for (const c of await this.containers()) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
+    for (const c of await this.containers())
+      await docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => {});
     const redis = this.redis();
     let cursor = "0";
     do {

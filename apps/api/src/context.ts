@@ -1,5 +1,5 @@
-import type { Principal, ServiceContext } from "@edgeplane/services";
 import type { Logger } from "@edgeplane/log";
+import type { Principal, ServiceContext } from "@edgeplane/services";
 import type { Queue } from "bullmq";
 import type { RateLimiter } from "./rate-limit.ts";
 

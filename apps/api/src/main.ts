@@ -1,4 +1,3 @@
-import { serve } from "@hono/node-server";
 import { apiEnv, exitOnConfigError, loadConfig } from "@edgeplane/config";
 import { createDb, sql } from "@edgeplane/db";
 import { createLogger } from "@edgeplane/log";
@@ -10,6 +9,7 @@ import {
   QUEUES,
   retryOptions,
 } from "@edgeplane/queue";
+import { serve } from "@hono/node-server";
 import { Queue } from "bullmq";
 import { createApp } from "./app.ts";
 import { redisRateLimiter } from "./rate-limit.ts";
@@ -67,8 +67,9 @@ const app = createApp({
   },
 });
 
-const server = serve({ fetch: app.fetch, hostname: env.EDGEPLANE_API_HOST, port: env.EDGEPLANE_API_PORT }, (info) =>
-  log.info({ address: `http://${info.address}:${info.port}` }, "api listening"),
+const server = serve(
+  { fetch: app.fetch, hostname: env.EDGEPLANE_API_HOST, port: env.EDGEPLANE_API_PORT },
+  (info) => log.info({ address: `http://${info.address}:${info.port}` }, "api listening"),
 );
 
 let stopping = false;

@@ -20,8 +20,13 @@ export async function parseBody<S extends z.ZodType>(c: Context, schema: S): Pro
   return result.data;
 }
 
-export function parseParam<S extends z.ZodType>(schema: S, value: string | undefined, name: string): z.infer<S> {
+export function parseParam<S extends z.ZodType>(
+  schema: S,
+  value: string | undefined,
+  name: string,
+): z.infer<S> {
   const result = schema.safeParse(value);
-  if (!result.success) throw new DomainError("bad_request", `${name}: ${result.error.issues[0]?.message ?? "invalid"}`);
+  if (!result.success)
+    throw new DomainError("bad_request", `${name}: ${result.error.issues[0]?.message ?? "invalid"}`);
   return result.data;
 }

@@ -34,13 +34,22 @@ export async function apiGet(env: ClientEnv, path: string): Promise<Response> {
 }
 
 /** Any call on the API with the caller's token (and a JSON body); a non-2xx answer throws with the API's own message. */
-export async function apiRequest(env: ClientEnv, method: string, path: string, body?: unknown): Promise<Response> {
+export async function apiRequest(
+  env: ClientEnv,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<Response> {
   const url = new URL(path, env.EDGEPLANE_API_URL);
   let response: Response;
   try {
     const headers: Record<string, string> = { authorization: `Bearer ${await token(env)}` };
     if (body !== undefined) headers["content-type"] = "application/json";
-    response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    response = await fetch(url, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
   } catch (error) {
     throw new Error(`cannot reach the API at ${env.EDGEPLANE_API_URL}: ${(error as Error).message}`);
   }

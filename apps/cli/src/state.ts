@@ -1,6 +1,6 @@
+import { randomBytes } from "node:crypto";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { randomBytes } from "node:crypto";
 import { generateSigningKey } from "@edgeplane/queue";
 
 /** Reads a secret file, or creates it owner-only with `make()` the first time. */
@@ -21,7 +21,9 @@ async function secretFile(path: string, make: () => string): Promise<string> {
  */
 export async function loadLocalState(stateDir: string) {
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
-  const keyJson = await secretFile(join(stateDir, "signing-key.json"), () => JSON.stringify(generateSigningKey()));
+  const keyJson = await secretFile(join(stateDir, "signing-key.json"), () =>
+    JSON.stringify(generateSigningKey()),
+  );
   const key = JSON.parse(keyJson) as ReturnType<typeof generateSigningKey>;
   const adminTokenPath = join(stateDir, "admin-token");
   const adminToken = await secretFile(adminTokenPath, () => `epa_${randomBytes(32).toString("base64url")}`);

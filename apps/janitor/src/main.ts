@@ -1,7 +1,7 @@
 import { exitOnConfigError, janitorEnv, loadConfig } from "@edgeplane/config";
-import { createLiveJobs, QUEUES, runScheduledWorker } from "@edgeplane/queue";
+import { resync, sweep, teardownEnvironment } from "@edgeplane/pipeline";
+import { bootWorker, createLiveJobs, QUEUES, runScheduledWorker } from "@edgeplane/queue";
 import { DockerRuntime } from "@edgeplane/runtime";
-import { bootWorker, resync, sweep, teardownEnvironment } from "@edgeplane/services";
 
 try {
   const env = loadConfig(janitorEnv);

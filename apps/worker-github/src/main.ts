@@ -1,7 +1,7 @@
 import { exitOnConfigError, loadConfig, notifyEnv } from "@edgeplane/config";
 import { GithubStatusClient } from "@edgeplane/github";
-import { QUEUES } from "@edgeplane/queue";
-import { bootWorker, reportToGithub } from "@edgeplane/services";
+import { reportToGithub } from "@edgeplane/pipeline";
+import { bootWorker, QUEUES } from "@edgeplane/queue";
 
 try {
   const env = loadConfig(notifyEnv);
@@ -18,7 +18,10 @@ try {
       return reportToGithub({
         ...deps,
         github: new GithubStatusClient({ baseUrl: env.EDGEPLANE_GITHUB_API_URL, token }),
-        urls: { scheme: env.EDGEPLANE_PUBLIC_SCHEME, port: env.EDGEPLANE_PUBLIC_PORT ?? env.EDGEPLANE_GATEWAY_PORT },
+        urls: {
+          scheme: env.EDGEPLANE_PUBLIC_SCHEME,
+          port: env.EDGEPLANE_PUBLIC_PORT ?? env.EDGEPLANE_GATEWAY_PORT,
+        },
       });
     },
   });

@@ -1,7 +1,7 @@
 import { artifactConfig, exitOnConfigError, loadConfig, reconcileEnv } from "@edgeplane/config";
-import { QUEUES } from "@edgeplane/queue";
+import { primaryPullAuth, reconcileEnvironment } from "@edgeplane/pipeline";
+import { bootWorker, QUEUES } from "@edgeplane/queue";
 import { DockerRuntime } from "@edgeplane/runtime";
-import { bootWorker, primaryPullAuth, reconcileEnvironment } from "@edgeplane/services";
 
 try {
   const env = loadConfig(reconcileEnv);

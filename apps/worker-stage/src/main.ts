@@ -1,8 +1,8 @@
 import { artifactConfig, exitOnConfigError, loadConfig, stageEnv } from "@edgeplane/config";
-import { QUEUES } from "@edgeplane/queue";
+import { primaryPullAuth, stageImage } from "@edgeplane/pipeline";
+import { bootWorker, QUEUES } from "@edgeplane/queue";
 import { hostPlatform, RegistryClient } from "@edgeplane/registry";
 import { DockerRuntime } from "@edgeplane/runtime";
-import { bootWorker, primaryPullAuth, stageImage } from "@edgeplane/services";
 
 try {
   const env = loadConfig(stageEnv);

@@ -51,7 +51,11 @@ export const apiEnv = commonEnv.extend(gatewayEnv.shape).extend({
   EDGEPLANE_API_PORT: port.default(3000),
   /** Admin bearer token. Required: a missing secret is a boot error, never an open door. */
   EDGEPLANE_ADMIN_TOKEN: z.string().min(24, "required, at least 24 characters"),
-  EDGEPLANE_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(64 * 1024),
+  EDGEPLANE_BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(64 * 1024),
   /** How long a request waits to enqueue after its commit; past it the resync enqueues instead. */
   EDGEPLANE_ENQUEUE_TIMEOUT_MS: positiveMs.default(2000),
   /** Rate limits, counted in Redis so they hold across API processes; 0 turns one off. */
@@ -68,7 +72,10 @@ const registryHost = z.preprocess(
   (value) => (value === "" ? undefined : value),
   z
     .string()
-    .regex(/^(?:[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?|\[[0-9a-fA-F:]+\])(?::[0-9]{1,5})?$/, "must be host[:port], e.g. 127.0.0.1:5002")
+    .regex(
+      /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?|\[[0-9a-fA-F:]+\])(?::[0-9]{1,5})?$/,
+      "must be host[:port], e.g. 127.0.0.1:5002",
+    )
     .optional(),
 );
 const secret = z.preprocess((value) => (value === "" ? undefined : value), z.string().min(1).optional());
@@ -88,18 +95,28 @@ export type ArtifactEnv = z.infer<typeof artifactEnv>;
 
 /** Cross-checks of the artifact variables, each issue naming the variable to fix. */
 export function checkArtifactEnv(env: ArtifactEnv, ctx: z.RefinementCtx): void {
-  const issue = (variable: keyof ArtifactEnv, message: string) => ctx.addIssue({ code: "custom", path: [variable], message });
+  const issue = (variable: keyof ArtifactEnv, message: string) =>
+    ctx.addIssue({ code: "custom", path: [variable], message });
   if (env.EDGEPLANE_EDGE_REGISTRY && !env.EDGEPLANE_EDGE_UPSTREAM) {
-    issue("EDGEPLANE_EDGE_UPSTREAM", "required with EDGEPLANE_EDGE_REGISTRY: the primary registry the edge caches");
+    issue(
+      "EDGEPLANE_EDGE_UPSTREAM",
+      "required with EDGEPLANE_EDGE_REGISTRY: the primary registry the edge caches",
+    );
   }
   if (env.EDGEPLANE_EDGE_REGISTRY && env.EDGEPLANE_EDGE_REGISTRY === env.EDGEPLANE_EDGE_UPSTREAM) {
     issue("EDGEPLANE_EDGE_REGISTRY", "must differ from EDGEPLANE_EDGE_UPSTREAM");
   }
   if (Boolean(env.EDGEPLANE_REGISTRY_USERNAME) !== Boolean(env.EDGEPLANE_REGISTRY_PASSWORD)) {
-    issue(env.EDGEPLANE_REGISTRY_USERNAME ? "EDGEPLANE_REGISTRY_PASSWORD" : "EDGEPLANE_REGISTRY_USERNAME", "username and password go together");
+    issue(
+      env.EDGEPLANE_REGISTRY_USERNAME ? "EDGEPLANE_REGISTRY_PASSWORD" : "EDGEPLANE_REGISTRY_USERNAME",
+      "username and password go together",
+    );
   }
   if (env.EDGEPLANE_REGISTRY_USERNAME && !env.EDGEPLANE_EDGE_UPSTREAM) {
-    issue("EDGEPLANE_EDGE_UPSTREAM", "required with registry credentials: they are only ever sent to this primary registry");
+    issue(
+      "EDGEPLANE_EDGE_UPSTREAM",
+      "required with registry credentials: they are only ever sent to this primary registry",
+    );
   }
 }
 
@@ -114,7 +131,10 @@ export interface ArtifactConfig {
 export function artifactConfig(env: ArtifactEnv): ArtifactConfig {
   const primary = env.EDGEPLANE_EDGE_UPSTREAM ?? null;
   return {
-    edge: env.EDGEPLANE_EDGE_REGISTRY && primary ? { registry: env.EDGEPLANE_EDGE_REGISTRY, upstream: primary } : null,
+    edge:
+      env.EDGEPLANE_EDGE_REGISTRY && primary
+        ? { registry: env.EDGEPLANE_EDGE_REGISTRY, upstream: primary }
+        : null,
     primary,
     credentials:
       env.EDGEPLANE_REGISTRY_USERNAME && env.EDGEPLANE_REGISTRY_PASSWORD
@@ -176,7 +196,11 @@ export const janitorEnv = workerEnv.extend({
   /** An environment changed this recently is left to the jobs already under way. */
   EDGEPLANE_RESYNC_GRACE_MS: positiveMs.default(30_000),
   /** Images edgeplane pulled and nothing used for this long are removed from the runtime; 0: never. */
-  EDGEPLANE_IMAGE_GC_GRACE_MS: z.coerce.number().int().min(0).default(10 * 60 * 1000),
+  EDGEPLANE_IMAGE_GC_GRACE_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(10 * 60 * 1000),
 });
 export type JanitorEnv = z.infer<typeof janitorEnv>;
 

@@ -1,2 +1,2 @@
-export * from "./load.ts";
 export * from "./common.ts";
+export * from "./load.ts";

@@ -1,5 +1,5 @@
-import { z } from "zod";
 import { exitOnConfigError, loadConfig } from "@edgeplane/config";
+import { z } from "zod";
 import { migrateDatabase } from "./migrate.ts";
 
 // `npm run db:migrate`: exits non-zero on failure, so nothing starts after a failed migration.

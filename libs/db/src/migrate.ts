@@ -17,7 +17,10 @@ export async function migrateDatabase(url: string): Promise<void> {
 }
 
 /** Runs `fn` on a connection to the server's `postgres` database, with the target's name checked. */
-async function withServer(url: string, fn: (sql: postgres.Sql, name: string) => Promise<void>): Promise<void> {
+async function withServer(
+  url: string,
+  fn: (sql: postgres.Sql, name: string) => Promise<void>,
+): Promise<void> {
   const name = decodeURIComponent(new URL(url).pathname.replace(/^\//, ""));
   if (!/^[a-zA-Z0-9_]+$/.test(name)) throw new Error("database name must be letters, digits and '_'");
   const admin = new URL(url);
@@ -41,5 +44,7 @@ export async function ensureDatabase(url: string): Promise<void> {
 }
 
 export async function dropDatabase(url: string): Promise<void> {
-  await withServer(url, (sql, name) => sql.unsafe(`drop database if exists "${name}" with (force)`).then(() => {}));
+  await withServer(url, (sql, name) =>
+    sql.unsafe(`drop database if exists "${name}" with (force)`).then(() => {}),
+  );
 }

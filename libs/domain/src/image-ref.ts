@@ -16,14 +16,16 @@ const COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
 const PATH = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*$`);
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
-const HOST = /^(?:localhost|(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*|\[[0-9a-fA-F:]+\])(?::[0-9]{1,5})?$/;
+const HOST =
+  /^(?:localhost|(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*|\[[0-9a-fA-F:]+\])(?::[0-9]{1,5})?$/;
 
 export class ImageRefError extends Error {
   override name = "ImageRefError";
 }
 
 export function parseImageRef(input: string): ImageRef {
-  if (input.length === 0 || input.length > 512) throw new ImageRefError("image reference must be 1-512 characters");
+  if (input.length === 0 || input.length > 512)
+    throw new ImageRefError("image reference must be 1-512 characters");
   if (/\s/.test(input)) throw new ImageRefError("image reference must not contain whitespace");
   let rest = input;
   let digest: string | null = null;

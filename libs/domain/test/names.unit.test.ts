@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { environmentKind, environmentName, environmentUrl, formatImageRef, parseImageRef } from "../src/index.ts";
+import {
+  environmentKind,
+  environmentName,
+  environmentUrl,
+  formatImageRef,
+  parseImageRef,
+} from "../src/index.ts";
 
 describe("environment names", () => {
   it.each(["pr-1908", "dev", "staging", "a", "x1-2"])("accepts %s", (name) => {
@@ -16,8 +22,19 @@ describe("environment names", () => {
     expect(environmentKind("staging")).toBe("fixed");
   });
   it("omits default ports from URLs", () => {
-    expect(environmentUrl("pr-1.preview.test", "http", 8080)).toBe("http://pr-1.preview.test:8080");
-    expect(environmentUrl("pr-1.preview.test", "https", 443)).toBe("https://pr-1.preview.test");
+    expect(environmentUrl("pr-1.preview.test", false, { scheme: "http", port: 8080 })).toBe(
+      "http://pr-1.preview.test:8080",
+    );
+    expect(environmentUrl("pr-1.preview.test", false, { scheme: "https", port: 443 })).toBe(
+      "https://pr-1.preview.test",
+    );
+    // a TLS project is shown on the gateway's HTTPS port, whatever the public scheme
+    expect(environmentUrl("pr-1.preview.test", true, { scheme: "http", port: 8080, httpsPort: 8443 })).toBe(
+      "https://pr-1.preview.test:8443",
+    );
+    expect(environmentUrl("pr-1.preview.test", true, { scheme: "http", port: 8080 })).toBe(
+      "https://pr-1.preview.test",
+    );
   });
 });
 

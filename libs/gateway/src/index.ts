@@ -1,6 +1,17 @@
-export * from "./errors.ts";
-export * from "./nginx.ts";
-export * from "./paths.ts";
-export * from "./render.ts";
-export * from "./sites.ts";
-export * from "./from-env.ts";
+// The gateway as one concept: nginx rendered from routes and sites, validated and reloaded without
+// dropping a request; the certificate files it serves; and repair of a config changed on disk.
+export {
+  certificateFileName,
+  installCertificate,
+  type KeyMaterial,
+  writeFileAtomically,
+  writeKeyMaterial,
+} from "./certificate-files.ts";
+export { type DriftingGateway, watchDrift } from "./drift.ts";
+export { GatewayConfigError } from "./errors.ts";
+export { type GatewayEnvFields, gatewayFromEnv } from "./from-env.ts";
+export { type ApplyResult, NginxGateway, type NginxGatewayOptions } from "./nginx.ts";
+export { type GatewayPaths, gatewayPaths } from "./paths.ts";
+export { type Route, renderNginxConfig } from "./render.ts";
+export { type AcmeChallenge, CERTIFICATE_DIR, type GatewayExtras, type Site } from "./sites.ts";
+export type { GatewayTarget } from "./target.ts";

@@ -46,8 +46,19 @@ export class NginxGateway {
   private readonly controlUrl: string | undefined;
   /** Tail of the applies queued in this process; each waits for the one before it. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Applies queued or running in this process. */
+  private pending = 0;
+  /** The config text this process installed last; null before its first install. */
+  private installed: string | null = null;
 
-  constructor({ dir, listenHost, listenPort, nginxBin = "nginx", httpsPort, controlUrl }: NginxGatewayOptions) {
+  constructor({
+    dir,
+    listenHost,
+    listenPort,
+    nginxBin = "nginx",
+    httpsPort,
+    controlUrl,
+  }: NginxGatewayOptions) {
     this.dir = resolve(dir);
     assertDir(this.dir);
     this.paths = gatewayPaths(this.dir);
@@ -89,9 +100,21 @@ export class NginxGateway {
 
   /** Validates, installs and (if nginx runs) reloads; on rejection the previous config keeps serving. */
   applyConfigText(text: string): Promise<ApplyResult> {
-    const run = this.queue.then(() => this.install(text));
+    this.pending++;
+    const run = this.queue.then(() => this.install(text)).finally(() => this.pending--);
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * True when the config file on disk is no longer what this process installed last (changed,
+   * corrupted or removed by someone else). False before this process installed anything, and while
+   * an apply is under way: the next check looks again.
+   */
+  async configDrifted(): Promise<boolean> {
+    if (this.installed === null || this.pending > 0) return false;
+    const onDisk = await readFile(this.paths.config, "utf8").catch(() => null);
+    return this.pending === 0 && onDisk !== this.installed;
   }
 
   startCommand(): { command: string; args: string[] } {
@@ -149,6 +172,7 @@ export class NginxGateway {
       throw error;
     }
     await rename(candidate, this.paths.config);
+    this.installed = text;
     const pid = await this.masterPid();
     if (pid === undefined) return { drained: Promise.resolve() };
     return reload(pid);

@@ -37,12 +37,6 @@ export async function reload(masterPid: number, timeoutMs = 15_000): Promise<{ d
   return { drained };
 }
 
-/** Reload and wait until the old workers are gone too. */
-export async function reloadAndWait(masterPid: number, timeoutMs = 15_000): Promise<void> {
-  const { drained } = await reload(masterPid, timeoutMs);
-  await drained;
-}
-
 async function tick(masterPid: number, deadline: number, waitingFor: string, ms = 5): Promise<void> {
   if (!(await isProcessAlive(masterPid))) throw new Error(`nginx master ${masterPid} exited during reload`);
   if (Date.now() > deadline) throw new Error(`nginx reload timed out waiting for ${waitingFor}`);

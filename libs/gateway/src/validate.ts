@@ -1,20 +1,16 @@
 import { isIP } from "node:net";
 import { isAbsolute } from "node:path";
+import { isDnsName, isId } from "@edgeplane/domain";
 import { GatewayConfigError } from "./errors.ts";
 
 // Every value below ends up inside nginx config text. Each check is an allow-list, so nothing that
 // could close a directive (`;`, `}`), start a variable (`$`), a regex (`~`) or a new line gets through.
 
-const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-const ENVIRONMENT_ID = /^env_[0-9a-f]+$/;
 const SAFE_PATH = /^[A-Za-z0-9._/@+-]+$/;
 
 export function assertHostname(hostname: unknown): asserts hostname is string {
-  const ok =
-    typeof hostname === "string" &&
-    hostname.length <= 253 &&
-    hostname.split(".").every((label) => DNS_LABEL.test(label));
-  if (!ok) throw new GatewayConfigError(`invalid hostname ${JSON.stringify(hostname)}`);
+  if (typeof hostname !== "string" || !isDnsName(hostname))
+    throw new GatewayConfigError(`invalid hostname ${JSON.stringify(hostname)}`);
 }
 
 export function assertPort(port: unknown, what = "port"): asserts port is number {
@@ -23,7 +19,7 @@ export function assertPort(port: unknown, what = "port"): asserts port is number
 }
 
 export function assertEnvironmentId(id: unknown): asserts id is string {
-  if (typeof id !== "string" || !ENVIRONMENT_ID.test(id)) {
+  if (!isId("environment", id)) {
     throw new GatewayConfigError(`invalid environment id ${JSON.stringify(id)}`);
   }
 }

@@ -1,12 +1,7 @@
 import { describe, expect, it } from "vitest";
-import {
-  controlUpstream,
-  GatewayConfigError,
-  type GatewayExtras,
-  type RenderOptions,
-  type Route,
-  renderNginxConfig,
-} from "../src/index.ts";
+import { GatewayConfigError } from "../src/errors.ts";
+import { type RenderOptions, type Route, renderNginxConfig } from "../src/render.ts";
+import { controlUpstream, type GatewayExtras } from "../src/sites.ts";
 
 const opts: RenderOptions = {
   dir: "/srv/edgeplane/gateway",

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { GatewayConfigError, type RenderOptions, type Route, renderNginxConfig } from "../src/index.ts";
+import { GatewayConfigError } from "../src/errors.ts";
+import { type RenderOptions, type Route, renderNginxConfig } from "../src/render.ts";
 
 const opts: RenderOptions = { dir: "/srv/edgeplane/gateway", listenHost: "127.0.0.1", listenPort: 8080 };
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { GatewayConfigError, type RenderOptions, type Route, renderNginxConfig } from "../src/index.ts";
+import { GatewayConfigError } from "../src/errors.ts";
+import { type RenderOptions, type Route, renderNginxConfig } from "../src/render.ts";
 
 const opts: RenderOptions = { dir: "/srv/edgeplane/gateway", listenHost: "127.0.0.1", listenPort: 8080 };
 const a: Route = { hostname: "pr-1.preview.example.com", upstreamPort: 32768, environmentId: "env_0a1b" };

@@ -57,7 +57,11 @@ export function decidePullRequest(event: PullRequestEvent, settings: PreviewSett
   const pr = event.pull_request;
   const environment = environmentNameFor(pr.number);
   if (event.action === "closed") return { action: "teardown", environment, reason: "closed" };
-  if (event.action === "unlabeled" && settings.requiredLabel !== null && event.label?.name === settings.requiredLabel) {
+  if (
+    event.action === "unlabeled" &&
+    settings.requiredLabel !== null &&
+    event.label?.name === settings.requiredLabel
+  ) {
     return { action: "teardown", environment, reason: "label-removed" };
   }
   if (event.action === "converted_to_draft" && !settings.deployDrafts) {

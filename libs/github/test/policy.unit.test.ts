@@ -136,7 +136,10 @@ describe("decidePullRequest", () => {
         b.label = { name: "bug" };
         b.pull_request.labels = [];
       });
-      expect(decidePullRequest(removed, labelled)).toMatchObject({ action: "teardown", reason: "label-removed" });
+      expect(decidePullRequest(removed, labelled)).toMatchObject({
+        action: "teardown",
+        reason: "label-removed",
+      });
       const other = event("unlabeled", (b) => {
         b.label = { name: "docs" };
       });

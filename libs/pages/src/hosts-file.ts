@@ -2,13 +2,11 @@ import { randomBytes } from "node:crypto";
 import { open, readFile, realpath, rename, rm, stat } from "node:fs/promises";
 import { isIP } from "node:net";
 import { basename, dirname, join } from "node:path";
+import { isDnsName } from "@edgeplane/domain";
 import { z } from "zod";
 
-const dnsName =
-  /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
-
 export const hostsEntrySchema = z.strictObject({
-  hostname: z.string().regex(dnsName, "must be a lowercase DNS name without a wildcard"),
+  hostname: z.string().refine((value) => isDnsName(value), "must be a lowercase DNS name without a wildcard"),
   address: z
     .string()
     .refine((address) => isIP(address) !== 0 && !address.includes("%"), "must be an IPv4 or IPv6 address"),

@@ -1,9 +1,11 @@
+import { UNFINISHED_PHASES } from "@edgeplane/domain";
 import { z } from "zod";
 
 const name = z.string().min(1).max(253);
 const isoDate = z.iso.datetime({ offset: true });
 
-export const deployPhases = ["queued", "staging", "starting", "routing"] as const;
+/** The phases a status page shows while a deployment is under way. */
+export const deployPhases = UNFINISHED_PHASES;
 
 /** What the control plane knows about a host that has no ready environment. */
 export const statusPageStateSchema = z.discriminatedUnion("state", [

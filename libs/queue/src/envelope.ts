@@ -1,10 +1,11 @@
+import { idSchema } from "@edgeplane/domain";
 import { z } from "zod";
 
 /** What a job is about. Signed by its producer; checked by its consumer against Postgres. */
 export const envelopeSchema = z.strictObject({
-  deploymentId: z.string().regex(/^dep_[0-9a-f]+$/).nullable(),
-  environmentId: z.string().regex(/^env_[0-9a-f]+$/),
-  projectId: z.string().regex(/^prj_[0-9a-f]+$/),
+  deploymentId: idSchema("deployment").nullable(),
+  environmentId: idSchema("environment"),
+  projectId: idSchema("project"),
   generation: z.number().int().nonnegative(),
   image: z.string().max(512).nullable(),
   issuedAt: z.number().int().positive(),

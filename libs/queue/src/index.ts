@@ -1,9 +1,10 @@
+export { DelayedError, UnrecoverableError } from "bullmq";
+export * from "./best-effort.ts";
+export * from "./boot.ts";
 export * from "./envelope.ts";
+export * from "./live-jobs.ts";
 export * from "./names.ts";
 export * from "./queues.ts";
+export * from "./scheduled.ts";
 export * from "./signing.ts";
 export * from "./worker.ts";
-export { DelayedError, UnrecoverableError } from "bullmq";
-export * from "./scheduled.ts";
-export * from "./best-effort.ts";
-export * from "./live-jobs.ts";

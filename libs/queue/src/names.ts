@@ -18,7 +18,8 @@ export const jobIds = {
     `reconcile-${environmentId}-g${generation}-${step}`,
   ingress: (environmentId: string, generation: number) => `ingress-${environmentId}-g${generation}`,
   teardown: (environmentId: string, generation: number) => `teardown-${environmentId}-g${generation}`,
-  notify: (environmentId: string, generation: number, state: string) => `notify-${environmentId}-g${generation}-${state}`,
+  notify: (environmentId: string, generation: number, state: string) =>
+    `notify-${environmentId}-g${generation}-${state}`,
 };
 
 /**

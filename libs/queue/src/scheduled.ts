@@ -1,6 +1,6 @@
+import type { Logger } from "@edgeplane/log";
 import { Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
-import type { Logger } from "@edgeplane/log";
 import type { QueueName } from "./names.ts";
 
 /**
@@ -31,7 +31,10 @@ export async function runScheduledWorker(options: {
       void (async () => {
         if (!(await queue.getJobScheduler("sweep"))) {
           await declare();
-          options.log.info({ queue: options.queue }, "job scheduler was missing (Redis flushed?); declared again");
+          options.log.info(
+            { queue: options.queue },
+            "job scheduler was missing (Redis flushed?); declared again",
+          );
         }
       })().catch(() => {}),
     Math.max(options.everyMs, 1000),
@@ -49,7 +52,9 @@ export async function runScheduledWorker(options: {
     const err = error.cause instanceof Error && "query" in error ? error.cause.message : error.message;
     options.log.warn({ queue: options.queue, jobId: job?.id, err }, "sweep failed");
   });
-  worker.on("error", (error) => options.log.error({ queue: options.queue, err: error.message }, "sweep worker error"));
+  worker.on("error", (error) =>
+    options.log.error({ queue: options.queue, err: error.message }, "sweep worker error"),
+  );
   worker.on("closed", () => {
     clearInterval(keeper);
     void queue.close().catch(() => {});

@@ -7,7 +7,13 @@ import {
   sign,
   verify,
 } from "node:crypto";
-import { type Envelope, type EnvelopeInput, envelopeSchema, type SignedJob, signedJobSchema } from "./envelope.ts";
+import {
+  type Envelope,
+  type EnvelopeInput,
+  envelopeSchema,
+  type SignedJob,
+  signedJobSchema,
+} from "./envelope.ts";
 
 export type RejectReason = "malformed" | "unsigned" | "unknown-key" | "bad-signature" | "stale";
 
@@ -41,7 +47,11 @@ export interface Signer {
 }
 
 export function createSigner(privateKeyBase64: string, now: () => number = Date.now): Signer {
-  const privateKey = createPrivateKey({ key: Buffer.from(privateKeyBase64, "base64"), format: "der", type: "pkcs8" });
+  const privateKey = createPrivateKey({
+    key: Buffer.from(privateKeyBase64, "base64"),
+    format: "der",
+    type: "pkcs8",
+  });
   if (privateKey.asymmetricKeyType !== "ed25519") throw new Error("signing key must be Ed25519");
   const kid = keyId(createPublicKey(privateKey));
   return {
@@ -57,11 +67,18 @@ export function createSigner(privateKeyBase64: string, now: () => number = Date.
 /** Parses `kid=base64spki,kid=base64spki`; each kid must match its key. */
 export function parsePublicKeys(spec: string): Map<string, KeyObject> {
   const keys = new Map<string, KeyObject>();
-  for (const part of spec.split(",").map((s) => s.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const eq = part.indexOf("=");
     if (eq <= 0) throw new Error("public keys must be kid=base64-spki");
     const kid = part.slice(0, eq);
-    const key = createPublicKey({ key: Buffer.from(part.slice(eq + 1), "base64"), format: "der", type: "spki" });
+    const key = createPublicKey({
+      key: Buffer.from(part.slice(eq + 1), "base64"),
+      format: "der",
+      type: "spki",
+    });
     if (key.asymmetricKeyType !== "ed25519") throw new Error(`public key ${kid} is not Ed25519`);
     if (keyId(key) !== kid) throw new Error(`public key ${kid} does not match its kid`);
     keys.set(kid, key);

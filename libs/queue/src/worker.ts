@@ -1,6 +1,6 @@
+import type { Logger } from "@edgeplane/log";
 import { type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
-import type { Logger } from "@edgeplane/log";
 import type { Envelope } from "./envelope.ts";
 import type { QueueName } from "./names.ts";
 import { JobRejected, type Verifier } from "./signing.ts";
@@ -67,9 +67,14 @@ export function runWorker(options: RunWorkerOptions): Worker {
     },
   );
   worker.on("failed", (job, error) => {
-    options.log.warn({ queue: options.queue, jobId: job?.id, attempts: job?.attemptsMade, err: error.message }, "job failed");
+    options.log.warn(
+      { queue: options.queue, jobId: job?.id, attempts: job?.attemptsMade, err: error.message },
+      "job failed",
+    );
   });
-  worker.on("error", (error) => options.log.error({ err: error.message, queue: options.queue }, "worker error"));
+  worker.on("error", (error) =>
+    options.log.error({ err: error.message, queue: options.queue }, "worker error"),
+  );
   return worker;
 }
 

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { createSigner, createVerifier, generateSigningKey, JobRejected, parsePublicKeys } from "../src/index.ts";
+import {
+  createSigner,
+  createVerifier,
+  generateSigningKey,
+  JobRejected,
+  parsePublicKeys,
+} from "../src/index.ts";
 
 const key = generateSigningKey();
 const other = generateSigningKey();

@@ -1,4 +1,5 @@
 import type { Db } from "@edgeplane/db";
+import type { PublicUrls } from "@edgeplane/domain";
 import type { Producer } from "@edgeplane/queue";
 
 /** What verbs need from the outside world, built once per process. */
@@ -6,5 +7,5 @@ export interface ServiceContext {
   db: Db;
   producer: Producer;
   /** How environment URLs are shown; projects with TLS are shown as `https` on `httpsPort`. */
-  urls: { scheme: "http" | "https"; port: number; httpsPort?: number };
+  urls: PublicUrls;
 }

@@ -1,41 +1,39 @@
-export * from "./auth/principal.ts";
-export * from "./context.ts";
-export * from "./deployments/get.ts";
-export * from "./deployments/record.ts";
-export * from "./deployments/request.ts";
-export * from "./environments/destroy.ts";
-export * from "./environments/read.ts";
-export * from "./pipeline/state.ts";
-export * from "./pipeline/step.ts";
-export * from "./pipeline/lock.ts";
-export * from "./projects/create.ts";
-export * from "./projects/find.ts";
-export * from "./projects/schemas.ts";
-export * from "./projects/update.ts";
-export * from "./tokens/create.ts";
-export * from "./tokens/list.ts";
-export * from "./views.ts";
-export * from "./pipeline/boot.ts";
-export * from "./steps/ingress.ts";
-export * from "./steps/reconcile.ts";
-export * from "./steps/stage.ts";
-export * from "./steps/stage-artifact.ts";
-export * from "./steps/image-gc.ts";
-export * from "./steps/image-wait.ts";
-export * from "./steps/runtime-images.ts";
-export * from "./steps/sweep.ts";
-export * from "./steps/teardown.ts";
-export * from "./github/notify.ts";
-export * from "./github/webhook.ts";
-export * from "./steps/notify.ts";
-export * from "./steps/resync.ts";
-export * from "./steps/gateway-drift.ts";
-export * from "./environments/list-all.ts";
-export * from "./pages/host-status.ts";
-export * from "./tls/challenges.ts";
-export * from "./tls/gateway-state.ts";
-export * from "./tls/local-ca.ts";
-export * from "./tls/maintain.ts";
-export * from "./tls/read.ts";
-export * from "./tls/wanted.ts";
-export * from "./metrics/collect.ts";
+// What the API calls: verbs over intent (one transaction each), the views they answer with, and reading
+// TLS state. What workers run lives in @edgeplane/pipeline.
+export {
+  authenticate,
+  authorize,
+  generateToken,
+  hashToken,
+  type Principal,
+  safeEqual,
+} from "./auth/principal.ts";
+export type { ServiceContext } from "./context.ts";
+export { getDeployment } from "./deployments/get.ts";
+export {
+  type RequestDeploymentInput,
+  requestDeployment,
+  requestDeploymentInput,
+} from "./deployments/request.ts";
+export { destroyEnvironment } from "./environments/destroy.ts";
+export { listAllEnvironments } from "./environments/list-all.ts";
+export { getEnvironment, listEnvironments } from "./environments/read.ts";
+export { receiveGithubWebhook, type WebhookHeaders, type WebhookOutcome } from "./github/webhook.ts";
+export { createMetrics } from "./metrics/collect.ts";
+export { hostStatus } from "./pages/host-status.ts";
+export { createProject } from "./projects/create.ts";
+export { findProjectByName, listProjects } from "./projects/find.ts";
+export {
+  allowedImagePrefix,
+  type CreateProjectInput,
+  createProjectInput,
+  repositoryName,
+  type UpdateProjectInput,
+  updateProjectInput,
+} from "./projects/schemas.ts";
+export { updateProject } from "./projects/update.ts";
+export { localCaRoot } from "./tls/ca-root.ts";
+export { certificateView, listCertificates } from "./tls/read.ts";
+export { type CreateTokenInput, createToken, createTokenInput } from "./tokens/create.ts";
+export { listTokens, revokeToken } from "./tokens/list.ts";
+export { deploymentView, environmentView, projectView, urlOf } from "./views.ts";

@@ -1,6 +1,6 @@
 import type { DeploymentRow, EnvironmentRow, ProjectRow } from "@edgeplane/db";
 import { environmentUrl } from "@edgeplane/domain";
-import { readTlsSettings, tlsSettingsView } from "@edgeplane/tls";
+import { hasTls, readTlsSettings, tlsSettingsView } from "@edgeplane/tls";
 import type { ServiceContext } from "./context.ts";
 
 type Urls = ServiceContext["urls"];
@@ -8,8 +8,7 @@ const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 /** The URL of an environment: HTTPS on the gateway's HTTPS port once its project has TLS. */
 export function urlOf(hostname: string, project: ProjectRow, urls: Urls): string {
-  if (readTlsSettings(project.tls).mode === "off") return environmentUrl(hostname, urls.scheme, urls.port);
-  return environmentUrl(hostname, "https", urls.httpsPort ?? 443);
+  return environmentUrl(hostname, hasTls(project.tls), urls);
 }
 
 export function projectView(p: ProjectRow) {
@@ -48,7 +47,8 @@ export function environmentView(e: EnvironmentRow, project: ProjectRow, urls: Ur
     digest: e.desiredDigest,
     generation: e.generation,
     deploymentId: e.currentDeploymentId,
-    pullRequest: e.pullRequest === null ? null : { number: e.pullRequest, headSha: e.headSha, state: e.prState },
+    pullRequest:
+      e.pullRequest === null ? null : { number: e.pullRequest, headSha: e.headSha, state: e.prState },
     readyAt: iso(e.readyAt),
     destroyedAt: iso(e.destroyedAt),
     createdAt: iso(e.createdAt),

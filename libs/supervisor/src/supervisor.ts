@@ -39,7 +39,10 @@ export class Supervisor {
 
   private spawn(entry: Managed): void {
     const { spec } = entry;
-    const child = spawn(spec.command, spec.args, { env: spec.env as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(spec.command, spec.args, {
+      env: spec.env as NodeJS.ProcessEnv,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     entry.child = child;
     entry.startedAt = Date.now();
     for (const stream of [child.stdout, child.stderr]) {
@@ -56,7 +59,13 @@ export class Supervisor {
       const delay = Math.min(500 * 2 ** entry.restarts, 15_000);
       entry.restarts++;
       this.options.write(
-        formatLogLine("edgeplane", JSON.stringify({ level: 50, msg: `${spec.name} exited (${signal ?? code}); restarting in ${delay}ms` })),
+        formatLogLine(
+          "edgeplane",
+          JSON.stringify({
+            level: 50,
+            msg: `${spec.name} exited (${signal ?? code}); restarting in ${delay}ms`,
+          }),
+        ),
       );
       setTimeout(() => {
         if (!this.stopping) this.spawn(entry);
@@ -67,9 +76,14 @@ export class Supervisor {
   async stop(deadlineMs: number): Promise<void> {
     this.stopping = true;
     const running = [...this.managed.values()].flatMap((m) => (m.child ? [m.child] : []));
-    const exited = running.map((child) => new Promise<void>((resolve) => child.once("exit", () => resolve())));
+    const exited = running.map(
+      (child) => new Promise<void>((resolve) => child.once("exit", () => resolve())),
+    );
     for (const child of running) child.kill("SIGTERM");
-    const timedOut = await Promise.race([Promise.all(exited).then(() => false), sleep(deadlineMs).then(() => true)]);
+    const timedOut = await Promise.race([
+      Promise.all(exited).then(() => false),
+      sleep(deadlineMs).then(() => true),
+    ]);
     if (timedOut) for (const child of running) if (child.exitCode === null) child.kill("SIGKILL");
   }
 }

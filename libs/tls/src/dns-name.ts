@@ -1,4 +1,4 @@
-const label = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+import { isDnsLabel, isDnsName } from "@edgeplane/domain";
 
 /**
  * A lowercase DNS name a certificate may cover: `pr-1.preview.test`, or a wildcard whose `*` is the whole
@@ -6,8 +6,7 @@ const label = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
  */
 export function isCertificateName(name: string): boolean {
   if (name.length === 0 || name.length > 253) return false;
-  const labels = name.split(".");
-  const [first, ...rest] = labels;
-  if (first === "*") return rest.length >= 2 && rest.every((l) => label.test(l));
-  return labels.every((l) => label.test(l));
+  const [first, ...rest] = name.split(".");
+  if (first === "*") return rest.length >= 2 && rest.every(isDnsLabel);
+  return isDnsName(name);
 }

@@ -1,12 +1,10 @@
+import { isDnsName } from "@edgeplane/domain";
 import { z } from "zod";
 
 const dnsName = z
   .string()
   .max(253)
-  .regex(
-    /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.?$/,
-    "must be a lowercase DNS name",
-  );
+  .refine((value) => isDnsName(value, { absolute: true }), "must be a lowercase DNS name");
 
 const pemCertificates = z
   .string()
@@ -78,6 +76,11 @@ export function readTlsSettings(stored: unknown): TlsSettings {
   return parsed.success ? parsed.data : { mode: "off" };
 }
 
+/** Whether a stored `projects.tls` serves the project's hosts over HTTPS. */
+export function hasTls(stored: unknown): boolean {
+  return readTlsSettings(stored).mode !== "off";
+}
+
 /** The settings as the API shows them: secrets replaced by whether they are set. */
 export function tlsSettingsView(settings: TlsSettings) {
   if (settings.mode !== "acme") return settings;
@@ -95,8 +98,3 @@ export function tlsSettingsView(settings: TlsSettings) {
 
 /** The certificate name a domain's wildcard certificate goes by. */
 export const wildcardName = (domain: string) => `*.${domain}`;
-
-/** A certificate name as a plain file name: `*.preview.test` becomes `_wildcard.preview.test`. */
-export function certificateFileName(name: string): string {
-  return name.startsWith("*.") ? `_wildcard.${name.slice(2)}` : name;
-}

@@ -7,8 +7,9 @@ import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import tls from "node:tls";
 import { promisify } from "node:util";
+import { writeKeyMaterial } from "@edgeplane/gateway";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLocalCa, issueCertificate, type LocalCa, writeKeyMaterial } from "../src/index.ts";
+import { createLocalCa, issueCertificate, type LocalCa } from "../src/index.ts";
 
 const run = promisify(execFile);
 

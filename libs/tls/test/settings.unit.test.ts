@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import {
-  certificateFileName,
   readTlsSettings,
   renewalDue,
   renewalTime,
@@ -94,11 +93,6 @@ describe("project TLS settings", () => {
     expect(readTlsSettings({ mode: "acme" })).toEqual({ mode: "off" });
     expect(readTlsSettings(null)).toEqual({ mode: "off" });
     expect(readTlsSettings({ mode: "local" })).toEqual({ mode: "local" });
-  });
-
-  it("maps wildcard names to plain file names", () => {
-    expect(certificateFileName("*.preview.test")).toBe("_wildcard.preview.test");
-    expect(certificateFileName("pr-1.preview.test")).toBe("pr-1.preview.test");
   });
 });
 

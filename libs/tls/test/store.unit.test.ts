@@ -1,14 +1,10 @@
-import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   createLocalCa,
   isCertificateName,
   issueCertificate,
   needsRenewal,
   readCertificateInfo,
-  writeKeyMaterial,
 } from "../src/index.ts";
 
 const day = 24 * 60 * 60 * 1000;
@@ -84,36 +80,5 @@ describe("renewal", () => {
     expect(needsRenewal(new Date(now.getTime() + 30 * day), now)).toBe(true);
     expect(needsRenewal(new Date(now.getTime() - day), now)).toBe(true);
     expect(needsRenewal(new Date(now.getTime() + 10 * day), now, 7)).toBe(false);
-  });
-});
-
-describe("writing key material", () => {
-  let dir: string;
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), "edgeplane-store-"));
-  });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  const material = { certPem: "LEAF", keyPem: "KEY\n", chainPem: "ROOT\n" };
-
-  it("writes a full chain and a private key, leaving no temp files", async () => {
-    const certs = join(dir, "certs");
-    const { certPath, keyPath } = await writeKeyMaterial(certs, "pr-1.preview.test", material);
-    expect(await readFile(certPath, "utf8")).toBe("LEAF\nROOT\n");
-    expect(await readFile(keyPath, "utf8")).toBe("KEY\n");
-    expect((await stat(keyPath)).mode & 0o777).toBe(0o600);
-    expect((await stat(certs)).mode & 0o777).toBe(0o700);
-    await writeKeyMaterial(certs, "pr-1.preview.test", { ...material, keyPem: "KEY2" });
-    expect(await readFile(keyPath, "utf8")).toBe("KEY2\n");
-    expect((await readdir(certs)).sort()).toEqual(["pr-1.preview.test.crt", "pr-1.preview.test.key"]);
-  });
-
-  it("refuses names that are not plain file names", async () => {
-    for (const name of ["../x", "a/b", "*.preview.test", "", ".hidden"]) {
-      await expect(writeKeyMaterial(dir, name, material)).rejects.toThrow(/plain file name/);
-    }
-    expect(await readdir(dir)).toEqual([]);
   });
 });

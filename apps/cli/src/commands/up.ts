@@ -1,10 +1,18 @@
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { apiEnv, ingressEnv, janitorEnv, loadConfig, notifyEnv, reconcileEnv, stageEnv } from "@edgeplane/config";
+import {
+  apiEnv,
+  ingressEnv,
+  janitorEnv,
+  loadConfig,
+  notifyEnv,
+  reconcileEnv,
+  stageEnv,
+} from "@edgeplane/config";
 import { createDb, migrateDatabase } from "@edgeplane/db";
 import { gatewayFromEnv } from "@edgeplane/gateway";
 import { createLogger } from "@edgeplane/log";
-import { syncGateway } from "@edgeplane/services";
+import { syncGateway } from "@edgeplane/pipeline";
 import { formatLogLine, Supervisor } from "@edgeplane/supervisor";
 import { z } from "zod";
 import { loadLocalState } from "../state.ts";
@@ -52,7 +60,8 @@ export async function up(): Promise<void> {
     EDGEPLANE_SIGNING_KEY: state.key.privateKey,
     EDGEPLANE_PUBLIC_KEYS: `${state.key.kid}=${state.key.publicKey}`,
     EDGEPLANE_ADMIN_TOKEN: process.env.EDGEPLANE_ADMIN_TOKEN ?? state.adminToken,
-    EDGEPLANE_CONTROL_URL: process.env.EDGEPLANE_CONTROL_URL ?? controlUrl(env.EDGEPLANE_API_HOST, env.EDGEPLANE_API_PORT),
+    EDGEPLANE_CONTROL_URL:
+      process.env.EDGEPLANE_CONTROL_URL ?? controlUrl(env.EDGEPLANE_API_HOST, env.EDGEPLANE_API_PORT),
   };
   // every child's configuration is checked before anything starts
   for (const app of APPS) loadConfig(app.schema, childEnv);
@@ -87,7 +96,10 @@ export async function up(): Promise<void> {
     });
   }
   if (!process.env.EDGEPLANE_ADMIN_TOKEN) {
-    log.info({ file: state.adminTokenPath }, "admin token written to file (EDGEPLANE_ADMIN_TOKEN overrides it)");
+    log.info(
+      { file: state.adminTokenPath },
+      "admin token written to file (EDGEPLANE_ADMIN_TOKEN overrides it)",
+    );
   }
 
   let stopping = false;

@@ -1,8 +1,6 @@
+import type { TokenScope } from "@edgeplane/domain";
 import { pgTable, text } from "drizzle-orm/pg-core";
 import { at, createdAt } from "./columns.ts";
-
-export const TOKEN_SCOPES = ["admin", "deploy", "read"] as const;
-export type TokenScope = (typeof TOKEN_SCOPES)[number];
 
 export const apiTokens = pgTable("api_tokens", {
   id: text("id").primaryKey(),

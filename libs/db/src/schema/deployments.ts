@@ -1,19 +1,8 @@
+import type { DeploymentPhase } from "@edgeplane/domain";
 import { bigserial, index, integer, pgTable, text } from "drizzle-orm/pg-core";
 import { at, createdAt, updatedAt } from "./columns.ts";
 import { environments } from "./environments.ts";
 import { projects } from "./projects.ts";
-
-export const DEPLOYMENT_PHASES = [
-  "queued",
-  "staging",
-  "starting",
-  "routing",
-  "ready",
-  "failed",
-  "superseded",
-] as const;
-export type DeploymentPhase = (typeof DEPLOYMENT_PHASES)[number];
-export const TERMINAL_PHASES: readonly DeploymentPhase[] = ["ready", "failed", "superseded"];
 
 export const deployments = pgTable(
   "deployments",

@@ -1,17 +1,7 @@
+import type { EnvironmentKind, EnvironmentStatus } from "@edgeplane/domain";
 import { integer, pgTable, text, unique } from "drizzle-orm/pg-core";
 import { at, createdAt, updatedAt } from "./columns.ts";
 import { projects } from "./projects.ts";
-
-export const ENVIRONMENT_STATUSES = [
-  "pending",
-  "deploying",
-  "ready",
-  "failed",
-  "sleeping",
-  "destroying",
-  "destroyed",
-] as const;
-export type EnvironmentStatus = (typeof ENVIRONMENT_STATUSES)[number];
 
 export const environments = pgTable(
   "environments",
@@ -21,7 +11,7 @@ export const environments = pgTable(
       .notNull()
       .references(() => projects.id, { onDelete: "restrict" }),
     name: text("name").notNull(),
-    kind: text("kind").$type<"fixed" | "preview">().notNull(),
+    kind: text("kind").$type<EnvironmentKind>().notNull(),
     hostname: text("hostname").notNull().unique(),
     status: text("status").$type<EnvironmentStatus>().notNull().default("pending"),
     /** Bumped by every change of intent; jobs of an older generation are superseded. */

@@ -142,14 +142,20 @@ export class DockerRuntime implements Runtime {
       await container.remove({ force: true });
     } catch (error) {
       if (isNotFound(error)) return;
-      if ((error as DockerError).statusCode === 409 && /already in progress/.test((error as DockerError).message)) return;
+      if (
+        (error as DockerError).statusCode === 409 &&
+        /already in progress/.test((error as DockerError).message)
+      )
+        return;
       throw error;
     }
   }
 
   async logsTail(id: string, lines: number): Promise<string> {
     try {
-      const buffer = (await this.docker.getContainer(id).logs({ stdout: true, stderr: true, tail: lines })) as unknown as Buffer;
+      const buffer = (await this.docker
+        .getContainer(id)
+        .logs({ stdout: true, stderr: true, tail: lines })) as unknown as Buffer;
       return demux(buffer).slice(-4000);
     } catch {
       return "";

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { apiTokens, type Db, eq, type TokenScope } from "@edgeplane/db";
-import { DomainError } from "@edgeplane/domain";
+import { apiTokens, type Db, eq } from "@edgeplane/db";
+import { DomainError, type TokenScope } from "@edgeplane/domain";
 
 export type Principal =
   | { kind: "admin"; tokenId: null }
@@ -17,10 +17,18 @@ export function safeEqual(a: string, b: string): boolean {
 }
 
 /** Resolves a bearer token to a principal, or throws unauthorized. Never echoes the token. */
-export async function authenticate(db: Db, adminToken: string, bearer: string | undefined): Promise<Principal> {
+export async function authenticate(
+  db: Db,
+  adminToken: string,
+  bearer: string | undefined,
+): Promise<Principal> {
   if (!bearer) throw new DomainError("unauthorized", "missing bearer token");
   if (safeEqual(bearer, adminToken)) return { kind: "admin", tokenId: null };
-  const [row] = await db.select().from(apiTokens).where(eq(apiTokens.hash, hashToken(bearer))).limit(1);
+  const [row] = await db
+    .select()
+    .from(apiTokens)
+    .where(eq(apiTokens.hash, hashToken(bearer)))
+    .limit(1);
   if (!row || row.revokedAt) throw new DomainError("unauthorized", "invalid or revoked token");
   return { kind: "token", tokenId: row.id, scopes: row.scopes, projectIds: row.projectIds };
 }
@@ -29,7 +37,8 @@ export async function authenticate(db: Db, adminToken: string, bearer: string | 
 export function authorize(principal: Principal, scope: TokenScope, projectId?: string): void {
   if (principal.kind === "admin") return;
   if (principal.scopes.includes("admin")) return;
-  if (!principal.scopes.includes(scope)) throw new DomainError("forbidden", `token lacks the '${scope}' scope`);
+  if (!principal.scopes.includes(scope))
+    throw new DomainError("forbidden", `token lacks the '${scope}' scope`);
   if (projectId && !principal.projectIds.includes(projectId)) {
     throw new DomainError("forbidden", "token has no access to this project");
   }

@@ -4,7 +4,15 @@ import { authorize, type Principal } from "../auth/principal.ts";
 import type { ServiceContext } from "../context.ts";
 import { deploymentView } from "../views.ts";
 
-export async function getDeployment({ ctx, principal, id }: { ctx: ServiceContext; principal: Principal; id: string }) {
+export async function getDeployment({
+  ctx,
+  principal,
+  id,
+}: {
+  ctx: ServiceContext;
+  principal: Principal;
+  id: string;
+}) {
   const [row] = await ctx.db
     .select({ d: deployments, e: environments, p: projects })
     .from(deployments)

@@ -1,10 +1,10 @@
 import { environmentName, imageReference, projectName } from "@edgeplane/domain";
+import { enqueueStage, recordDeployment } from "@edgeplane/pipeline";
 import { z } from "zod";
 import { authorize, type Principal } from "../auth/principal.ts";
 import type { ServiceContext } from "../context.ts";
 import { findProjectByName } from "../projects/find.ts";
 import { deploymentView } from "../views.ts";
-import { enqueueStage, recordDeployment } from "./record.ts";
 
 export const requestDeploymentInput = z.strictObject({
   project: projectName,

@@ -1,8 +1,8 @@
 import { and, environments, eq } from "@edgeplane/db";
 import { notFound } from "@edgeplane/domain";
+import { enqueueTeardown, recordTeardown } from "@edgeplane/pipeline";
 import { authorize, type Principal } from "../auth/principal.ts";
 import type { ServiceContext } from "../context.ts";
-import { enqueueTeardown, recordTeardown } from "../deployments/record.ts";
 import { findProjectByName } from "../projects/find.ts";
 import { environmentView } from "../views.ts";
 

@@ -1,4 +1,5 @@
-import { and, asc, environments, eq, inArray, type EnvironmentStatus, ne, projects } from "@edgeplane/db";
+import { and, asc, environments, eq, inArray, ne, projects } from "@edgeplane/db";
+import type { EnvironmentStatus } from "@edgeplane/domain";
 import type { Principal } from "../auth/principal.ts";
 import type { ServiceContext } from "../context.ts";
 import { environmentView } from "../views.ts";

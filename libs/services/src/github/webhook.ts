@@ -3,25 +3,29 @@ import {
   type EnvironmentRow,
   environments,
   eq,
-  newId,
   type ProjectRow,
   projects,
   type Tx,
   webhookDeliveries,
 } from "@edgeplane/db";
-import { badRequest, DomainError, hostnameFor, notFound } from "@edgeplane/domain";
+import { badRequest, DomainError, hostnameFor, newId, notFound } from "@edgeplane/domain";
 import {
   decidePullRequest,
   isStale,
-  parseGithubEvent,
   type PullRequestEvent,
+  parseGithubEvent,
   seenFrom,
   verifyWebhookSignature,
   WebhookPayloadError,
 } from "@edgeplane/github";
+import {
+  enqueueNotify,
+  enqueueStage,
+  enqueueTeardown,
+  recordDeployment,
+  recordTeardown,
+} from "@edgeplane/pipeline";
 import type { ServiceContext } from "../context.ts";
-import { enqueueStage, enqueueTeardown, recordDeployment, recordTeardown } from "../deployments/record.ts";
-import { enqueueNotify } from "./notify.ts";
 
 export interface WebhookHeaders {
   event: string | undefined;
@@ -53,8 +57,10 @@ export async function receiveGithubWebhook({
   headers: WebhookHeaders;
   rawBody: string;
 }): Promise<{ duplicate: boolean; outcomes: WebhookOutcome[] }> {
-  if (!headers.event || !/^[a-z_]{1,64}$/.test(headers.event)) throw badRequest("missing or invalid X-GitHub-Event");
-  if (!headers.delivery || !DELIVERY_ID.test(headers.delivery)) throw badRequest("missing or invalid X-GitHub-Delivery");
+  if (!headers.event || !/^[a-z_]{1,64}$/.test(headers.event))
+    throw badRequest("missing or invalid X-GitHub-Event");
+  if (!headers.delivery || !DELIVERY_ID.test(headers.delivery))
+    throw badRequest("missing or invalid X-GitHub-Delivery");
   let body: unknown;
   try {
     body = JSON.parse(rawBody);
@@ -64,11 +70,17 @@ export async function receiveGithubWebhook({
   const repository = (body as { repository?: { full_name?: unknown } })?.repository?.full_name;
   if (typeof repository !== "string") throw badRequest("payload names no repository");
 
-  const linked = await ctx.db.select().from(projects).where(eq(projects.repository, repository.toLowerCase()));
+  const linked = await ctx.db
+    .select()
+    .from(projects)
+    .where(eq(projects.repository, repository.toLowerCase()));
   if (linked.length === 0) throw notFound(`no project is linked to repository ${repository}`);
   const verified: ProjectRow[] = [];
   for (const project of linked) {
-    if (project.webhookSecret && (await verifyWebhookSignature(project.webhookSecret, rawBody, headers.signature))) {
+    if (
+      project.webhookSecret &&
+      (await verifyWebhookSignature(project.webhookSecret, rawBody, headers.signature))
+    ) {
       verified.push(project);
     }
   }
@@ -93,12 +105,18 @@ export async function receiveGithubWebhook({
     const outcomes: WebhookOutcome[] = [];
     for (const project of verified) {
       if (event.kind === "ping") outcomes.push({ project: project.name, action: "pong" });
-      else if (event.kind === "ignored") outcomes.push({ project: project.name, action: "ignored", reason: headers.event });
+      else if (event.kind === "ignored")
+        outcomes.push({ project: project.name, action: "ignored", reason: headers.event });
       else outcomes.push(await applyPullRequest(tx, ctx, project, event.payload, after));
     }
     await tx
       .update(webhookDeliveries)
-      .set({ outcome: outcomes.map((o) => `${o.project}:${o.action}`).join(",").slice(0, 500) })
+      .set({
+        outcome: outcomes
+          .map((o) => `${o.project}:${o.action}`)
+          .join(",")
+          .slice(0, 500),
+      })
       .where(eq(webhookDeliveries.id, headers.delivery ?? ""));
     return { duplicate: false, outcomes };
   });
@@ -120,7 +138,9 @@ async function applyPullRequest(
     .where(and(eq(environments.projectId, project.id), eq(environments.name, name)))
     .for("update");
   const lastSeen =
-    current?.prUpdatedAt && current.prState ? { updatedAt: current.prUpdatedAt, state: current.prState } : null;
+    current?.prUpdatedAt && current.prState
+      ? { updatedAt: current.prUpdatedAt, state: current.prState }
+      : null;
   if (isStale(event, lastSeen)) return { project: project.name, environment: name, action: "stale" };
 
   const seen = seenFrom(event);
@@ -180,7 +200,12 @@ async function applyPullRequest(
   // no image template: make the environment visible now and wait for CI's deploy request
   const env = await ensurePending(tx, project, name, current, prFields);
   after.push(() => enqueueNotify(ctx.producer, env, null, "pending"));
-  return { project: project.name, environment: name, action: "ensure", reason: "waiting for a deploy request" };
+  return {
+    project: project.name,
+    environment: name,
+    action: "ensure",
+    reason: "waiting for a deploy request",
+  };
 }
 
 async function ensurePending(

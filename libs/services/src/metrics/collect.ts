@@ -38,7 +38,12 @@ export function createMetrics(deps: { db: Db; queues: Queue[] }): Registry {
   });
   const certRows = () =>
     deps.db
-      .select({ project: projects.name, name: certificates.name, notAfter: certificates.notAfter, lastError: certificates.lastError })
+      .select({
+        project: projects.name,
+        name: certificates.name,
+        notAfter: certificates.notAfter,
+        lastError: certificates.lastError,
+      })
       .from(certificates)
       .innerJoin(projects, eq(projects.id, certificates.projectId));
   new Gauge({
@@ -49,7 +54,8 @@ export function createMetrics(deps: { db: Db; queues: Queue[] }): Registry {
     async collect() {
       this.reset();
       for (const r of await certRows()) {
-        if (r.notAfter) this.set({ project: r.project, name: r.name }, (r.notAfter.getTime() - Date.now()) / 1000);
+        if (r.notAfter)
+          this.set({ project: r.project, name: r.name }, (r.notAfter.getTime() - Date.now()) / 1000);
       }
     },
   });

@@ -1,22 +1,8 @@
 import { asc, type DbOrTx, deployments, environments, eq, projects } from "@edgeplane/db";
+import { isUnfinishedPhase } from "@edgeplane/domain";
 import type { DeployPhase, StatusPageState } from "@edgeplane/pages";
 import type { ServiceContext } from "../context.ts";
 import { urlOf } from "../views.ts";
-
-const DEPLOY_PHASES: readonly string[] = ["queued", "staging", "starting", "routing"];
-const dnsName =
-  /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
-
-/** `Host` as a lowercase hostname without port; undefined for anything that is not a DNS name. */
-export function hostFromHeader(header: string | undefined): string | undefined {
-  if (!header) return undefined;
-  const host = header
-    .trim()
-    .toLowerCase()
-    .replace(/:\d{1,5}$/, "")
-    .replace(/\.$/, "");
-  return dnsName.test(host) ? host : undefined;
-}
 
 /**
  * What the control plane says about a host that the gateway has no ready route for: deploying (phase
@@ -59,7 +45,7 @@ export async function hostStatus({
     case "ready": {
       // ready but not (yet) routed here: the gateway is about to serve it
       const phase = (
-        deployment && DEPLOY_PHASES.includes(deployment.status) ? deployment.status : "routing"
+        deployment && isUnfinishedPhase(deployment.status) ? deployment.status : "routing"
       ) as DeployPhase;
       return {
         state: "deploying",

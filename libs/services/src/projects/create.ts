@@ -1,5 +1,5 @@
-import { type Db, newId, projects } from "@edgeplane/db";
-import { conflict } from "@edgeplane/domain";
+import { type Db, projects } from "@edgeplane/db";
+import { conflict, newId } from "@edgeplane/domain";
 import type { CreateProjectInput } from "./schemas.ts";
 
 export async function createProject({ db, input }: { db: Db; input: CreateProjectInput }) {

@@ -3,11 +3,16 @@ import { renderPreviewImage } from "@edgeplane/github";
 import { tlsSettings } from "@edgeplane/tls";
 import { z } from "zod";
 
-const envVarName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, "must be a valid environment variable name");
+const envVarName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, "must be a valid environment variable name");
 
 export const repositoryName = z
   .string()
-  .regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/, "must be a GitHub repository, owner/repo")
+  .regex(
+    /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/,
+    "must be a GitHub repository, owner/repo",
+  )
   .transform((value) => value.toLowerCase());
 
 const previewImageTemplate = z
@@ -17,7 +22,10 @@ const previewImageTemplate = z
     try {
       parseImageRef(renderPreviewImage(template, { number: 1, sha: "0".repeat(40), branch: "main" }));
     } catch (error) {
-      ctx.addIssue({ code: "custom", message: `does not render to an image reference: ${(error as Error).message}` });
+      ctx.addIssue({
+        code: "custom",
+        message: `does not render to an image reference: ${(error as Error).message}`,
+      });
     }
   });
 
@@ -38,7 +46,11 @@ const settings = {
   repository: repositoryName.nullable(),
   webhookSecret: z.string().min(16, "at least 16 characters").max(256).nullable(),
   previewImage: previewImageTemplate.nullable(),
-  previewTtlHours: z.number().int().min(0, "0 turns expiry off").max(24 * 365),
+  previewTtlHours: z
+    .number()
+    .int()
+    .min(0, "0 turns expiry off")
+    .max(24 * 365),
   deployDrafts: z.boolean(),
   requiredLabel: z.string().min(1).max(50).nullable(),
   allowForks: z.boolean(),

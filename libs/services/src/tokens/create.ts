@@ -1,5 +1,5 @@
-import { apiTokens, type Db, inArray, newId, projects, TOKEN_SCOPES } from "@edgeplane/db";
-import { badRequest, conflict, dnsLabel } from "@edgeplane/domain";
+import { apiTokens, type Db, inArray, projects } from "@edgeplane/db";
+import { badRequest, conflict, dnsLabel, newId, TOKEN_SCOPES } from "@edgeplane/domain";
 import { z } from "zod";
 import { generateToken, hashToken } from "../auth/principal.ts";
 
@@ -14,7 +14,10 @@ export type CreateTokenInput = z.infer<typeof createTokenInput>;
 export async function createToken({ db, input }: { db: Db; input: CreateTokenInput }) {
   const names = [...new Set(input.projects)];
   const found = names.length
-    ? await db.select({ id: projects.id, name: projects.name }).from(projects).where(inArray(projects.name, names))
+    ? await db
+        .select({ id: projects.id, name: projects.name })
+        .from(projects)
+        .where(inArray(projects.name, names))
     : [];
   const missing = names.filter((n) => !found.some((p) => p.name === n));
   if (missing.length) throw badRequest(`unknown projects: ${missing.join(", ")}`);

@@ -8,7 +8,12 @@ export function registerDestroyEnvironment(app: Hono<AppEnv>, deps: ApiDeps) {
   app.delete("/v1/projects/:project/environments/:environment", async (c) => {
     const project = parseParam(projectName, c.req.param("project"), "project");
     const name = parseParam(environmentName, c.req.param("environment"), "environment");
-    const env = await destroyEnvironment({ ctx: deps.services, principal: c.get("principal"), project, name });
+    const env = await destroyEnvironment({
+      ctx: deps.services,
+      principal: c.get("principal"),
+      project,
+      name,
+    });
     return c.json(env, 202);
   });
 }

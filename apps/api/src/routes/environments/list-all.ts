@@ -1,4 +1,4 @@
-import { ENVIRONMENT_STATUSES } from "@edgeplane/db";
+import { ENVIRONMENT_STATUSES } from "@edgeplane/domain";
 import { listAllEnvironments } from "@edgeplane/services";
 import type { Hono } from "hono";
 import { z } from "zod";

@@ -8,7 +8,12 @@ export function registerReadEnvironments(app: Hono<AppEnv>, deps: ApiDeps) {
   app.get("/v1/projects/:project/environments", async (c) => {
     const project = parseParam(projectName, c.req.param("project"), "project");
     const includeDestroyed = c.req.query("include") === "destroyed";
-    const rows = await listEnvironments({ ctx: deps.services, principal: c.get("principal"), project, includeDestroyed });
+    const rows = await listEnvironments({
+      ctx: deps.services,
+      principal: c.get("principal"),
+      project,
+      includeDestroyed,
+    });
     return c.json({ environments: rows });
   });
   app.get("/v1/projects/:project/environments/:environment", async (c) => {

@@ -1,5 +1,6 @@
+import { hostFromHeader } from "@edgeplane/domain";
 import { renderStatusPage } from "@edgeplane/pages";
-import { hostFromHeader, hostStatus } from "@edgeplane/services";
+import { hostStatus } from "@edgeplane/services";
 import type { Hono } from "hono";
 import type { ApiDeps, AppEnv } from "../../context.ts";
 

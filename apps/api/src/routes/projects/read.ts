@@ -7,7 +7,8 @@ import { parseParam } from "../../validate.ts";
 export function registerReadProjects(app: Hono<AppEnv>, deps: ApiDeps) {
   app.get("/v1/projects", async (c) => {
     const principal = c.get("principal");
-    const only = principal.kind === "admin" || principal.scopes.includes("admin") ? undefined : principal.projectIds;
+    const only =
+      principal.kind === "admin" || principal.scopes.includes("admin") ? undefined : principal.projectIds;
     const rows = await listProjects(deps.services.db, only);
     return c.json({ projects: rows.map(projectView) });
   });

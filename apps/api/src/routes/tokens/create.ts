@@ -10,7 +10,14 @@ export function registerCreateToken(app: Hono<AppEnv>, deps: ApiDeps) {
     const { token, row, projectNames } = await createToken({ db: deps.services.db, input });
     // the only time the token is ever shown
     return c.json(
-      { id: row.id, name: row.name, token, scopes: row.scopes, projects: projectNames, createdAt: row.createdAt },
+      {
+        id: row.id,
+        name: row.name,
+        token,
+        scopes: row.scopes,
+        projects: projectNames,
+        createdAt: row.createdAt,
+      },
       201,
     );
   });

@@ -1,6 +1,6 @@
+import { idSchema } from "@edgeplane/domain";
 import { authorize, listTokens, revokeToken } from "@edgeplane/services";
 import type { Hono } from "hono";
-import { z } from "zod";
 import type { ApiDeps, AppEnv } from "../../context.ts";
 import { parseParam } from "../../validate.ts";
 
@@ -21,7 +21,7 @@ export function registerManageTokens(app: Hono<AppEnv>, deps: ApiDeps) {
   });
   app.delete("/v1/tokens/:id", async (c) => {
     authorize(c.get("principal"), "admin");
-    const id = parseParam(z.string().regex(/^tok_[0-9a-f]+$/, "not a token id"), c.req.param("id"), "id");
+    const id = parseParam(idSchema("token"), c.req.param("id"), "id");
     const row = await revokeToken(deps.services.db, id);
     return c.json({ id: row.id, name: row.name, revokedAt: row.revokedAt });
   });

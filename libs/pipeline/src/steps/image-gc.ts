@@ -10,6 +10,7 @@ import {
   notInArray,
   runtimeImages,
 } from "@edgeplane/db";
+import { UNFINISHED_PHASES } from "@edgeplane/domain";
 import type { Logger } from "@edgeplane/log";
 import type { Runtime } from "@edgeplane/runtime";
 
@@ -28,8 +29,6 @@ export interface ImageGcReport {
   /** Unused by edgeplane but still used by some container on the host: kept. */
   inUse: number;
 }
-
-const UNFINISHED = ["queued", "staging", "starting", "routing"] as const;
 
 /**
  * Removes from the runtime the images edgeplane pulled (the `runtime_images` table, nothing else)
@@ -55,7 +54,7 @@ export async function collectUnusedImages(deps: ImageGcDeps, now = new Date()): 
   const inFlight = await deps.db
     .select({ digest: deployments.digest })
     .from(deployments)
-    .where(and(inArray(deployments.status, [...UNFINISHED]), isNotNull(deployments.digest)));
+    .where(and(inArray(deployments.status, [...UNFINISHED_PHASES]), isNotNull(deployments.digest)));
   for (const row of [...live, ...inFlight]) if (row.digest) pinned.add(row.digest);
   const usedByContainers = await deps.runtime.imagesInUse();
 

@@ -1,13 +1,13 @@
 import type { Db } from "@edgeplane/db";
-import type { Route } from "@edgeplane/gateway";
+import type { GatewayTarget, Route } from "@edgeplane/gateway";
+import type { WorkerDeps } from "@edgeplane/queue";
 import { inheritedSuffix, type JobContext, jobIds, QUEUES } from "@edgeplane/queue";
-import { enqueueNotify } from "../github/notify.ts";
-import { withAdvisoryLock } from "../pipeline/lock.ts";
-import type { WorkerDeps } from "../pipeline/boot.ts";
-import { loadJobState, markPhase, routableEnvironments, updateEnvironmentAt } from "../pipeline/state.ts";
-import { runStep } from "../pipeline/step.ts";
+import { enqueueNotify } from "../enqueue.ts";
+import { withAdvisoryLock } from "../lock.ts";
+import { loadJobState, markPhase, routableEnvironments, updateEnvironmentAt } from "../state.ts";
+import { runStep } from "../step.ts";
 import type { ChallengeStore } from "../tls/challenges.ts";
-import { type GatewayTarget, withTls } from "../tls/gateway-state.ts";
+import { withTls } from "./gateway-state.ts";
 
 export interface IngressDeps extends WorkerDeps {
   gateway: GatewayTarget;
@@ -32,7 +32,9 @@ export async function syncGateway(
 
 async function currentRoutes(db: Db): Promise<Route[]> {
   const rows = await routableEnvironments(db);
-  return rows.flatMap((r) => (r.port ? [{ hostname: r.hostname, upstreamPort: r.port, environmentId: r.id }] : []));
+  return rows.flatMap((r) =>
+    r.port ? [{ hostname: r.hostname, upstreamPort: r.port, environmentId: r.id }] : [],
+  );
 }
 
 /**

@@ -25,8 +25,3 @@ async function readLocalCa(db: DbOrTx): Promise<LocalCa | undefined> {
     .limit(1);
   return row;
 }
-
-/** The root certificate to trust (no key): what `edgeplane ca export` prints. */
-export async function localCaRoot(db: DbOrTx): Promise<string> {
-  return (await ensureLocalCa(db)).certPem;
-}

@@ -1,8 +1,15 @@
 import type { Db } from "@edgeplane/db";
 import type { JobContext, Producer } from "@edgeplane/queue";
-import { enqueueNotify } from "../github/notify.ts";
 import { DelayedError, UnrecoverableError } from "@edgeplane/queue";
-import { EnvelopeMismatch, failDeployment, type JobState, loadJobState, markPhase, reopenDeployment } from "./state.ts";
+import { enqueueNotify } from "./enqueue.ts";
+import {
+  EnvelopeMismatch,
+  failDeployment,
+  type JobState,
+  loadJobState,
+  markPhase,
+  reopenDeployment,
+} from "./state.ts";
 
 /** A failure a human must act on: recorded on the deployment, never retried. */
 export class PermanentFailure extends UnrecoverableError {
@@ -32,7 +39,8 @@ export async function runStep(
     throw error;
   }
   if (state.superseded) {
-    if (await markPhase(db, envelope.deploymentId, "superseded")) log.info("superseded by a newer deployment");
+    if (await markPhase(db, envelope.deploymentId, "superseded"))
+      log.info("superseded by a newer deployment");
     return;
   }
   if (state.deployment?.status === "failed" && (await reopenDeployment(db, state.deployment.id))) {
@@ -47,7 +55,9 @@ export async function runStep(
     if (final && envelope.deploymentId) {
       await failDeployment(db, envelope, reasonOf(error));
       log.warn({ err: reasonOf(error) }, "deployment failed");
-      await enqueueNotify(producer, state.env, envelope.deploymentId, "failed", envelope.image).catch(() => {});
+      await enqueueNotify(producer, state.env, envelope.deploymentId, "failed", envelope.image).catch(
+        () => {},
+      );
     }
     throw error;
   }

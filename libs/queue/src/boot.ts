@@ -1,8 +1,6 @@
 import type { WorkerEnv } from "@edgeplane/config";
 import { createDb, type Db, type Sql } from "@edgeplane/db";
 import { createLogger, type Logger } from "@edgeplane/log";
-import type { Worker } from "bullmq";
-import type { Redis } from "ioredis";
 import {
   createProducer,
   createRedis,
@@ -16,6 +14,8 @@ import {
   runWorker,
   shutdownOnSignal,
 } from "@edgeplane/queue";
+import type { Worker } from "bullmq";
+import type { Redis } from "ioredis";
 
 export interface WorkerDeps {
   db: Db;
@@ -39,7 +39,11 @@ export async function bootWorker(options: {
 }): Promise<void> {
   const { env } = options;
   const log = createLogger(options.name, env.LOG_LEVEL);
-  const { db, sql, close: closeDb } = createDb(env.DATABASE_URL, { max: env.EDGEPLANE_WORKER_CONCURRENCY + 4 });
+  const {
+    db,
+    sql,
+    close: closeDb,
+  } = createDb(env.DATABASE_URL, { max: env.EDGEPLANE_WORKER_CONCURRENCY + 4 });
   const producerRedis = createRedis(env.REDIS_URL);
   const workerRedis = createRedis(env.REDIS_URL);
   const producer = createProducer({
@@ -60,7 +64,14 @@ export async function bootWorker(options: {
     process,
   });
   const extra = options.extraWorkers
-    ? await options.extraWorkers({ db, sql, producer, log, connection: workerRedis, prefix: env.EDGEPLANE_QUEUE_PREFIX })
+    ? await options.extraWorkers({
+        db,
+        sql,
+        producer,
+        log,
+        connection: workerRedis,
+        prefix: env.EDGEPLANE_QUEUE_PREFIX,
+      })
     : [];
   shutdownOnSignal({
     log,

@@ -1,14 +1,15 @@
 import { environments, eq } from "@edgeplane/db";
-import { environmentUrl } from "@edgeplane/domain";
+import { environmentUrl, type PublicUrls } from "@edgeplane/domain";
 import { type DeploymentStatusState, type GithubStatusClient, renderStickyComment } from "@edgeplane/github";
+import type { WorkerDeps } from "@edgeplane/queue";
 import { type JobContext, UnrecoverableError } from "@edgeplane/queue";
-import type { WorkerDeps } from "../pipeline/boot.ts";
-import { withAdvisoryLock } from "../pipeline/lock.ts";
-import { EnvelopeMismatch, loadJobState } from "../pipeline/state.ts";
+import { hasTls } from "@edgeplane/tls";
+import { withAdvisoryLock } from "../lock.ts";
+import { EnvelopeMismatch, loadJobState } from "../state.ts";
 
 export interface NotifyDeps extends WorkerDeps {
   github: GithubStatusClient;
-  urls: { scheme: "http" | "https"; port: number };
+  urls: PublicUrls;
 }
 
 const STATE_OF: Record<string, DeploymentStatusState | null> = {
@@ -36,11 +37,14 @@ export function reportToGithub(deps: NotifyDeps) {
     if (!project.repository || state.env.pullRequest === null) return;
     const [owner = "", repo = ""] = project.repository.split("/");
     await withAdvisoryLock(deps.sql, `notify:${state.env.id}`, async () => {
-      const [env] = await deps.db.select().from(environments).where(eq(environments.id, envelope.environmentId));
+      const [env] = await deps.db
+        .select()
+        .from(environments)
+        .where(eq(environments.id, envelope.environmentId));
       if (!env || env.pullRequest === null) return;
       const ghState = STATE_OF[env.status];
       if (!ghState) return;
-      const url = environmentUrl(env.hostname, deps.urls.scheme, deps.urls.port);
+      const url = environmentUrl(env.hostname, hasTls(project.tls), deps.urls);
       const key = env.currentDeploymentId ?? "pending";
       const [reportedKey, reportedId] = (env.githubDeploymentId ?? "").split(":");
       let githubId = reportedId ? Number(reportedId) : null;
@@ -61,7 +65,10 @@ export function reportToGithub(deps: NotifyDeps) {
         await deps.github.createDeploymentStatus(owner, repo, githubId, {
           state: ghState,
           ...(ghState === "success" ? { environment_url: url } : {}),
-          description: ghState === "failure" ? "deployment failed: see the deployment in edgeplane" : `preview ${env.status}`,
+          description:
+            ghState === "failure"
+              ? "deployment failed: see the deployment in edgeplane"
+              : `preview ${env.status}`,
         });
       }
       await deps.github.upsertStickyComment(

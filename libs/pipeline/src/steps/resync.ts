@@ -6,8 +6,8 @@ import {
   environments,
   eq,
   inArray,
-  TERMINAL_PHASES,
 } from "@edgeplane/db";
+import { isTerminalPhase } from "@edgeplane/domain";
 import type { Logger } from "@edgeplane/log";
 import {
   type EnvelopeInput,
@@ -18,7 +18,7 @@ import {
   resyncSuffix,
 } from "@edgeplane/queue";
 import type { ManagedContainer, Runtime } from "@edgeplane/runtime";
-import { enqueueTeardown } from "../deployments/record.ts";
+import { enqueueTeardown } from "../enqueue.ts";
 
 export interface ResyncDeps {
   db: Db;
@@ -91,11 +91,7 @@ export async function resync(deps: ResyncDeps, now = new Date()): Promise<Resync
     }
     const envelope = envelopeFor(env, deployment);
     if (env.status === "deploying") {
-      if (
-        !deployment ||
-        TERMINAL_PHASES.includes(deployment.status) ||
-        env.updatedAt.getTime() > settledBefore
-      )
+      if (!deployment || isTerminalPhase(deployment.status) || env.updatedAt.getTime() > settledBefore)
         continue;
       if (!env.desiredDigest) {
         await deps.producer.enqueue(QUEUES.stage, envelope, `${jobIds.stage(deployment.id)}${suffix}`);

@@ -10,8 +10,8 @@ import {
   warmImage,
 } from "@edgeplane/registry";
 import type { Runtime } from "@edgeplane/runtime";
-import { noteDeployment, setStatusDetail } from "../pipeline/state.ts";
-import { PermanentFailure } from "../pipeline/step.ts";
+import { noteDeployment, setStatusDetail } from "../state.ts";
+import { PermanentFailure } from "../step.ts";
 import { formatDuration, nextImageCheckDelay } from "./image-wait.ts";
 import { type ImagePullDeps, pullRuntimeImage, touchRuntimeImage } from "./runtime-images.ts";
 

@@ -1,20 +1,13 @@
-import {
-  and,
-  type Db,
-  environments,
-  eq,
-  lt,
-  notInArray,
-  projects,
-  sql,
-} from "@edgeplane/db";
+import type { Sql } from "@edgeplane/db";
+import { and, type Db, environments, eq, lt, notInArray, projects, sql } from "@edgeplane/db";
+import { GONE_STATUSES } from "@edgeplane/domain";
 import type { Logger } from "@edgeplane/log";
 import type { Producer } from "@edgeplane/queue";
 import type { Runtime } from "@edgeplane/runtime";
-import { enqueueTeardown, recordTeardown } from "../deployments/record.ts";
-import { withAdvisoryLock } from "../pipeline/lock.ts";
+import { enqueueTeardown } from "../enqueue.ts";
+import { recordTeardown } from "../intent.ts";
+import { withAdvisoryLock } from "../lock.ts";
 import { collectUnusedImages } from "./image-gc.ts";
-import type { Sql } from "@edgeplane/db";
 
 export interface SweepDeps {
   db: Db;
@@ -45,20 +38,31 @@ export interface SweepReport {
  */
 export async function sweep(deps: SweepDeps, now = new Date()): Promise<SweepReport> {
   return withAdvisoryLock(deps.sql, "janitor-sweep", async () => {
-    const closed = await destroyWhere(deps, and(eq(environments.kind, "preview"), eq(environments.prState, "closed")));
+    const closed = await destroyWhere(
+      deps,
+      and(eq(environments.kind, "preview"), eq(environments.prState, "closed")),
+    );
     const expired = await destroyWhere(
       deps,
       and(
         eq(environments.kind, "preview"),
         sql`${projects.previewTtlHours} > 0`,
-        lt(environments.lastActivityAt, sql`${now.toISOString()}::timestamptz - make_interval(hours => ${projects.previewTtlHours})`),
+        lt(
+          environments.lastActivityAt,
+          sql`${now.toISOString()}::timestamptz - make_interval(hours => ${projects.previewTtlHours})`,
+        ),
       ),
     );
 
     const stuck = await deps.db
       .select()
       .from(environments)
-      .where(and(eq(environments.status, "destroying"), lt(environments.updatedAt, new Date(now.getTime() - deps.stuckAfterMs))));
+      .where(
+        and(
+          eq(environments.status, "destroying"),
+          lt(environments.updatedAt, new Date(now.getTime() - deps.stuckAfterMs)),
+        ),
+      );
     for (const env of stuck) {
       await enqueueTeardown(deps.producer, env, `r${now.getTime()}`);
     }
@@ -89,7 +93,7 @@ async function destroyWhere(deps: SweepDeps, where: ReturnType<typeof and>): Pro
       .select({ env: environments })
       .from(environments)
       .innerJoin(projects, eq(projects.id, environments.projectId))
-      .where(and(notInArray(environments.status, ["destroying", "destroyed"]), where))
+      .where(and(notInArray(environments.status, [...GONE_STATUSES]), where))
       .for("update", { of: environments });
     const changed = [];
     for (const { env } of rows) {

@@ -1,7 +1,6 @@
 import {
   and,
   type Db,
-  type DeploymentPhase,
   type DeploymentRow,
   deploymentEvents,
   deployments,
@@ -14,6 +13,7 @@ import {
   type ProjectRow,
   projects,
 } from "@edgeplane/db";
+import { type DeploymentPhase, GONE_STATUSES, isGone, isTerminalPhase } from "@edgeplane/domain";
 import type { Envelope } from "@edgeplane/queue";
 
 export class EnvelopeMismatch extends Error {
@@ -39,8 +39,10 @@ export async function loadJobState(db: Db, envelope: Envelope): Promise<JobState
     .innerJoin(projects, eq(projects.id, environments.projectId))
     .where(eq(environments.id, envelope.environmentId))
     .limit(1);
-  if (!row || row.project.id !== envelope.projectId) throw new EnvelopeMismatch("environment does not match envelope");
-  if (envelope.generation > row.env.generation) throw new EnvelopeMismatch("envelope from a future generation");
+  if (!row || row.project.id !== envelope.projectId)
+    throw new EnvelopeMismatch("environment does not match envelope");
+  if (envelope.generation > row.env.generation)
+    throw new EnvelopeMismatch("envelope from a future generation");
   let deployment: DeploymentRow | null = null;
   if (envelope.deploymentId) {
     const [d] = await db.select().from(deployments).where(eq(deployments.id, envelope.deploymentId)).limit(1);
@@ -54,7 +56,12 @@ export async function loadJobState(db: Db, envelope: Envelope): Promise<JobState
     }
     deployment = d;
   }
-  return { project: row.project, env: row.env, deployment, superseded: envelope.generation < row.env.generation };
+  return {
+    project: row.project,
+    env: row.env,
+    deployment,
+    superseded: envelope.generation < row.env.generation,
+  };
 }
 
 const PHASE_COLUMN = {
@@ -65,8 +72,6 @@ const PHASE_COLUMN = {
   failed: "failedAt",
   superseded: "supersededAt",
 } as const satisfies Partial<Record<DeploymentPhase, keyof DeploymentRow>>;
-
-const TERMINAL: DeploymentPhase[] = ["ready", "failed", "superseded"];
 
 /**
  * Moves an unfinished deployment to `phase` (first time only per phase) and records the event.
@@ -81,8 +86,12 @@ export async function markPhase(
   if (!deploymentId) return false;
   const now = new Date();
   return db.transaction(async (tx) => {
-    const [current] = await tx.select().from(deployments).where(eq(deployments.id, deploymentId)).for("update");
-    if (!current || TERMINAL.includes(current.status)) return false;
+    const [current] = await tx
+      .select()
+      .from(deployments)
+      .where(eq(deployments.id, deploymentId))
+      .for("update");
+    if (!current || isTerminalPhase(current.status)) return false;
     const column = PHASE_COLUMN[phase];
     await tx
       .update(deployments)
@@ -111,11 +120,20 @@ export async function markPhase(
  * Says what an unfinished deployment's current phase is waiting on (`waiting for image`), and
  * records an event with `message` when that changes. False if the deployment is finished.
  */
-export async function setStatusDetail(db: Db, deploymentId: string | null, detail: string, message = detail): Promise<boolean> {
+export async function setStatusDetail(
+  db: Db,
+  deploymentId: string | null,
+  detail: string,
+  message = detail,
+): Promise<boolean> {
   if (!deploymentId) return false;
   return db.transaction(async (tx) => {
-    const [current] = await tx.select().from(deployments).where(eq(deployments.id, deploymentId)).for("update");
-    if (!current || TERMINAL.includes(current.status)) return false;
+    const [current] = await tx
+      .select()
+      .from(deployments)
+      .where(eq(deployments.id, deploymentId))
+      .for("update");
+    if (!current || isTerminalPhase(current.status)) return false;
     if (current.statusDetail === detail) return true;
     await tx.update(deployments).set({ statusDetail: detail }).where(eq(deployments.id, deploymentId));
     await tx.insert(deploymentEvents).values({ deploymentId, phase: current.status, message });
@@ -126,7 +144,10 @@ export async function setStatusDetail(db: Db, deploymentId: string | null, detai
 /** Records an event in the deployment's current phase (a note for humans, no state change). */
 export async function noteDeployment(db: Db, deploymentId: string | null, message: string): Promise<void> {
   if (!deploymentId) return;
-  const [current] = await db.select({ status: deployments.status }).from(deployments).where(eq(deployments.id, deploymentId));
+  const [current] = await db
+    .select({ status: deployments.status })
+    .from(deployments)
+    .where(eq(deployments.id, deploymentId));
   if (current) await db.insert(deploymentEvents).values({ deploymentId, phase: current.status, message });
 }
 
@@ -149,10 +170,15 @@ export async function reopenDeployment(db: Db, deploymentId: string): Promise<bo
     const current =
       row.e.currentDeploymentId === deploymentId &&
       row.e.generation === row.d.generation &&
-      !["destroying", "destroyed"].includes(row.e.status);
+      !isGone(row.e.status);
     if (!current) return false;
-    await tx.update(deployments).set({ status: "queued", error: null, failedAt: null }).where(eq(deployments.id, deploymentId));
-    await tx.insert(deploymentEvents).values({ deploymentId, phase: "queued", message: "retried after failure", at: now });
+    await tx
+      .update(deployments)
+      .set({ status: "queued", error: null, failedAt: null })
+      .where(eq(deployments.id, deploymentId));
+    await tx
+      .insert(deploymentEvents)
+      .values({ deploymentId, phase: "queued", message: "retried after failure", at: now });
     if (row.e.status === "failed") {
       await tx.update(environments).set({ status: "deploying" }).where(eq(environments.id, row.e.id));
     }
@@ -186,7 +212,9 @@ export async function routableEnvironments(db: Db) {
   return db
     .select({ id: environments.id, hostname: environments.hostname, port: environments.observedHostPort })
     .from(environments)
-    .where(and(isNotNull(environments.observedHostPort), notInArray(environments.status, ["destroying", "destroyed"])));
+    .where(
+      and(isNotNull(environments.observedHostPort), notInArray(environments.status, [...GONE_STATUSES])),
+    );
 }
 
 export async function environmentsByIds(db: Db, ids: string[]) {

@@ -7,15 +7,19 @@ import {
   eq,
   inArray,
   lt,
-  newId,
   type ProjectRow,
   sql,
   type Tx,
 } from "@edgeplane/db";
-import { badRequest, conflict, environmentKind, hostnameFor, parseImageRef } from "@edgeplane/domain";
-import { type Producer, jobIds, QUEUES } from "@edgeplane/queue";
-
-const NON_TERMINAL = ["queued", "staging", "starting", "routing"] as const;
+import {
+  badRequest,
+  conflict,
+  environmentKind,
+  hostnameFor,
+  newId,
+  parseImageRef,
+  UNFINISHED_PHASES,
+} from "@edgeplane/domain";
 
 /** Marks every unfinished deployment of an environment older than `generation` superseded. */
 export async function supersedeOlder(tx: Tx, environmentId: string, generation: number) {
@@ -26,12 +30,14 @@ export async function supersedeOlder(tx: Tx, environmentId: string, generation: 
       and(
         eq(deployments.environmentId, environmentId),
         lt(deployments.generation, generation),
-        inArray(deployments.status, [...NON_TERMINAL]),
+        inArray(deployments.status, [...UNFINISHED_PHASES]),
       ),
     )
     .returning({ id: deployments.id });
   if (rows.length) {
-    await tx.insert(deploymentEvents).values(rows.map((r) => ({ deploymentId: r.id, phase: "superseded" as const })));
+    await tx
+      .insert(deploymentEvents)
+      .values(rows.map((r) => ({ deploymentId: r.id, phase: "superseded" as const })));
   }
 }
 
@@ -55,7 +61,7 @@ export interface PullRequestFields {
 
 /**
  * Inside the caller's transaction: upserts the environment with its new intent (generation bumped),
- * inserts the deployment and supersedes older ones. Enqueue with `enqueueStage` after the commit.
+ * inserts the deployment and supersedes older ones. Enqueue with `enqueueStage` (enqueue.ts) after the commit.
  */
 export async function recordDeployment(
   tx: Tx,
@@ -127,27 +133,18 @@ export async function recordDeployment(
   return { env, deployment };
 }
 
-export async function enqueueStage(producer: Producer, deployment: { id: string; projectId: string; environmentId: string; generation: number; image: string }) {
-  await producer.enqueue(
-    QUEUES.stage,
-    {
-      deploymentId: deployment.id,
-      environmentId: deployment.environmentId,
-      projectId: deployment.projectId,
-      generation: deployment.generation,
-      image: deployment.image,
-    },
-    jobIds.stage(deployment.id),
-  );
-}
-
 /**
  * Inside the caller's transaction: records the intent to destroy (status `destroying`, generation
  * bumped, no desired image). Returns null when there is nothing to do (already gone or going).
  */
-export async function recordTeardown(tx: Tx, current: EnvironmentRow, extra: Partial<typeof environments.$inferInsert> = {}) {
+export async function recordTeardown(
+  tx: Tx,
+  current: EnvironmentRow,
+  extra: Partial<typeof environments.$inferInsert> = {},
+) {
   if (current.status === "destroyed" || current.status === "destroying") {
-    if (Object.keys(extra).length) await tx.update(environments).set(extra).where(eq(environments.id, current.id));
+    if (Object.keys(extra).length)
+      await tx.update(environments).set(extra).where(eq(environments.id, current.id));
     return null;
   }
   const [env] = await tx
@@ -165,18 +162,4 @@ export async function recordTeardown(tx: Tx, current: EnvironmentRow, extra: Par
   if (!env) throw new Error("environment update returned nothing");
   await supersedeOlder(tx, env.id, env.generation);
   return env;
-}
-
-/** The janitor owns teardown: containers, routes, and whatever else the environment holds. */
-export async function enqueueTeardown(
-  producer: Producer,
-  env: { id: string; projectId: string; generation: number },
-  retry?: string,
-) {
-  const jobId = jobIds.teardown(env.id, env.generation);
-  await producer.enqueue(
-    QUEUES.teardown,
-    { deploymentId: null, environmentId: env.id, projectId: env.projectId, generation: env.generation, image: null },
-    retry ? `${jobId}-${retry}` : jobId,
-  );
 }

@@ -1,7 +1,7 @@
 import type { ProjectRow } from "@edgeplane/db";
 import { DomainError } from "@edgeplane/domain";
 import { describe, expect, it } from "vitest";
-import { assertImageAllowed } from "../src/deployments/record.ts";
+import { assertImageAllowed } from "../src/intent.ts";
 
 const project = (allowedImages: string[]) => ({ name: "web", allowedImages }) as unknown as ProjectRow;
 

@@ -1,8 +1,8 @@
 import { parseImageRef } from "@edgeplane/domain";
+import type { WorkerDeps } from "@edgeplane/queue";
 import { type JobContext, jobIds, QUEUES } from "@edgeplane/queue";
-import type { WorkerDeps } from "../pipeline/boot.ts";
-import { markPhase, updateEnvironmentAt } from "../pipeline/state.ts";
-import { runStep } from "../pipeline/step.ts";
+import { markPhase, updateEnvironmentAt } from "../state.ts";
+import { runStep } from "../step.ts";
 import { type ArtifactDeps, resolveStageDigest, stageOnRuntime } from "./stage-artifact.ts";
 
 /**
@@ -21,6 +21,10 @@ export function stageImage(deps: WorkerDeps & ArtifactDeps) {
       await stageOnRuntime(deps, ref, digest, log);
       await markPhase(deps.db, envelope.deploymentId, "staging", { digest, statusDetail: null });
       if (!(await updateEnvironmentAt(deps.db, envelope, { desiredDigest: digest }))) return; // superseded meanwhile
-      await deps.producer.enqueue(QUEUES.reconcile, envelope, jobIds.reconcile(envelope.environmentId, envelope.generation));
+      await deps.producer.enqueue(
+        QUEUES.reconcile,
+        envelope,
+        jobIds.reconcile(envelope.environmentId, envelope.generation),
+      );
     });
 }

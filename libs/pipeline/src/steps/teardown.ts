@@ -1,9 +1,9 @@
+import type { WorkerDeps } from "@edgeplane/queue";
 import { inheritedSuffix, type JobContext, jobIds, QUEUES } from "@edgeplane/queue";
 import type { Runtime } from "@edgeplane/runtime";
-import type { WorkerDeps } from "../pipeline/boot.ts";
-import { withAdvisoryLock } from "../pipeline/lock.ts";
-import { loadJobState, updateEnvironmentAt } from "../pipeline/state.ts";
-import { runStep } from "../pipeline/step.ts";
+import { withAdvisoryLock } from "../lock.ts";
+import { loadJobState, updateEnvironmentAt } from "../state.ts";
+import { runStep } from "../step.ts";
 
 export interface JanitorDeps extends WorkerDeps {
   runtime: Runtime;

@@ -1,10 +1,10 @@
 import { type EdgeRegistry, runtimeRef } from "@edgeplane/domain";
+import type { WorkerDeps } from "@edgeplane/queue";
 import { inheritedSuffix, type JobContext, jobIds, QUEUES } from "@edgeplane/queue";
 import { type Runtime, waitHealthy } from "@edgeplane/runtime";
-import { withAdvisoryLock } from "../pipeline/lock.ts";
-import type { WorkerDeps } from "../pipeline/boot.ts";
-import { loadJobState, markPhase, updateEnvironmentAt } from "../pipeline/state.ts";
-import { PermanentFailure, runStep } from "../pipeline/step.ts";
+import { withAdvisoryLock } from "../lock.ts";
+import { loadJobState, markPhase, updateEnvironmentAt } from "../state.ts";
+import { PermanentFailure, runStep } from "../step.ts";
 import { ensureRuntimeImage, type ImagePullDeps } from "./runtime-images.ts";
 
 export interface ReconcileDeps extends WorkerDeps {
@@ -40,10 +40,13 @@ export function reconcileEnvironment(deps: ReconcileDeps) {
         if (env.status === "destroying" || env.status === "destroyed") return;
         if (!env.desiredImage || !env.desiredDigest) return; // staging has not finished: nothing to run yet
 
-        let current = containers.find((c) => c.generation === env.generation && c.running && c.id === env.observedContainerId);
+        let current = containers.find(
+          (c) => c.generation === env.generation && c.running && c.id === env.observedContainerId,
+        );
         if (!current) {
           await markPhase(deps.db, envelope.deploymentId, "starting");
-          for (const c of containers.filter((c) => c.generation === env.generation)) await deps.runtime.remove(c.id);
+          for (const c of containers.filter((c) => c.generation === env.generation))
+            await deps.runtime.remove(c.id);
           const image = runtimeRef(env.desiredImage, env.desiredDigest, deps.edge);
           await ensureRuntimeImage(deps, image, env.desiredDigest); // staged, unless removed since
           const started = Date.now();
@@ -66,7 +69,10 @@ export function reconcileEnvironment(deps: ReconcileDeps) {
             port,
             path: project.healthcheckPath,
             timeoutMs: deps.healthTimeoutMs,
-            stillAlive: async () => (await deps.runtime.list({ environmentId: env.id })).some((c) => c.id === container.id && c.running),
+            stillAlive: async () =>
+              (await deps.runtime.list({ environmentId: env.id })).some(
+                (c) => c.id === container.id && c.running,
+              ),
           });
           if (!health.healthy) {
             const logs = await deps.runtime.logsTail(container.id, 20);
@@ -75,8 +81,16 @@ export function reconcileEnvironment(deps: ReconcileDeps) {
               `container did not become healthy within ${Math.round(deps.healthTimeoutMs / 1000)}s (${health.lastError})${logs ? `; last output: ${logs.trim().slice(-500)}` : ""}`,
             );
           }
-          log.info({ container: container.id.slice(0, 12), port, ms: Date.now() - started }, "container healthy");
-          if (!(await updateEnvironmentAt(deps.db, envelope, { observedContainerId: container.id, observedHostPort: port }))) {
+          log.info(
+            { container: container.id.slice(0, 12), port, ms: Date.now() - started },
+            "container healthy",
+          );
+          if (
+            !(await updateEnvironmentAt(deps.db, envelope, {
+              observedContainerId: container.id,
+              observedHostPort: port,
+            }))
+          ) {
             await deps.runtime.remove(container.id); // superseded while starting
             return;
           }

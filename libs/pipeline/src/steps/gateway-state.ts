@@ -1,17 +1,15 @@
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
 import { asc, certificates, type Db, isNotNull, projects } from "@edgeplane/db";
-import type { GatewayExtras, Route, Site } from "@edgeplane/gateway";
-import { certificateFileName, readTlsSettings, writeKeyMaterial } from "@edgeplane/tls";
-import type { ChallengeStore } from "./challenges.ts";
-import { coveringName } from "./wanted.ts";
-
-/** What the ingress worker drives: the nginx gateway, or anything that renders the same input. */
-export interface GatewayTarget {
-  apply(routes: Route[], extras?: GatewayExtras): Promise<{ drained: Promise<void> }>;
-  /** Where certificate files go; without it the gateway serves HTTP only. */
-  certificateDir?: string;
-}
+import {
+  certificateFileName,
+  type GatewayExtras,
+  type GatewayTarget,
+  installCertificate,
+  type Route,
+  type Site,
+} from "@edgeplane/gateway";
+import { readTlsSettings } from "@edgeplane/tls";
+import type { ChallengeStore } from "../tls/challenges.ts";
+import { coveringName } from "../tls/wanted.ts";
 
 /**
  * Adds what the request path needs to the routes: each project's domain as a site (status pages for
@@ -61,23 +59,14 @@ export async function withTls(
   if (dir) {
     for (const name of used) {
       const row = byName.get(name);
-      if (row?.certPem && row.keyPem) await writeIfChanged(dir, certificateFileName(name), row);
+      if (row?.certPem && row.keyPem) {
+        await installCertificate(dir, name, {
+          certPem: row.certPem,
+          keyPem: row.keyPem,
+          chainPem: row.chainPem ?? "",
+        });
+      }
     }
   }
   return { routes: withCertificates, extras: { sites, challenges: deps.challenges?.list() ?? [] } };
-}
-
-async function writeIfChanged(
-  dir: string,
-  file: string,
-  row: { certPem: string | null; keyPem: string | null; chainPem: string | null },
-): Promise<void> {
-  const material = { certPem: row.certPem ?? "", keyPem: row.keyPem ?? "", chainPem: row.chainPem ?? "" };
-  const [cert, key] = await Promise.all(
-    [".crt", ".key"].map((ext) => readFile(join(dir, `${file}${ext}`), "utf8").catch(() => "")),
-  );
-  const trimmed = (pem: string) => (pem.trim() === "" ? "" : `${pem.trim()}\n`);
-  if (cert === trimmed(material.certPem) + trimmed(material.chainPem) && key === trimmed(material.keyPem))
-    return;
-  await writeKeyMaterial(dir, file, material);
 }

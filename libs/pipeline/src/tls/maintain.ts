@@ -9,11 +9,11 @@ import {
   environments,
   eq,
   isNotNull,
-  newId,
   notInArray,
   projects,
   type Sql,
 } from "@edgeplane/db";
+import { GONE_STATUSES, newId } from "@edgeplane/domain";
 import type { Logger } from "@edgeplane/log";
 import {
   type AcmeTlsSettings,
@@ -26,7 +26,7 @@ import {
   renewalDue,
   rfc2136Provider,
 } from "@edgeplane/tls";
-import { withAdvisoryLock } from "../pipeline/lock.ts";
+import { withAdvisoryLock } from "../lock.ts";
 import type { ChallengeStore } from "./challenges.ts";
 import { ensureLocalCa } from "./local-ca.ts";
 import { type WantedCertificate, wantedCertificates } from "./wanted.ts";
@@ -74,10 +74,7 @@ export async function maintainCertificates(
       .select({ projectId: environments.projectId, hostname: environments.hostname })
       .from(environments)
       .where(
-        and(
-          isNotNull(environments.observedHostPort),
-          notInArray(environments.status, ["destroying", "destroyed"]),
-        ),
+        and(isNotNull(environments.observedHostPort), notInArray(environments.status, [...GONE_STATUSES])),
       );
     const wanted = wantedCertificates(projectRows, routed);
     const rows = await deps.db.select().from(certificates);

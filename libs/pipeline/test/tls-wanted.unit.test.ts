@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { coveringName, hostFromHeader, wantedCertificates } from "../src/index.ts";
+import { coveringName, wantedCertificates } from "../src/tls/wanted.ts";
 
 const acme = (challenge: "dns-01" | "http-01") => ({
   mode: "acme",
@@ -45,20 +45,5 @@ describe("wantedCertificates", () => {
     expect(coveringName("a.pr-1.dns.test", names)).toBeUndefined();
     expect(coveringName("dev.http.test", names)).toBe("dev.http.test");
     expect(coveringName("pr-2.http.test", names)).toBeUndefined();
-  });
-});
-
-describe("hostFromHeader", () => {
-  it.each([
-    ["pr-1.preview.test", "pr-1.preview.test"],
-    ["PR-1.Preview.Test:8443", "pr-1.preview.test"],
-    ["pr-1.preview.test.", "pr-1.preview.test"],
-    ["localhost", undefined],
-    ["a b.test", undefined],
-    ["[::1]:80", undefined],
-    ["", undefined],
-    [undefined, undefined],
-  ])("%j → %j", (header, host) => {
-    expect(hostFromHeader(header)).toBe(host);
   });
 });

@@ -1,0 +1,11 @@
+import type { ApplyResult } from "./nginx.ts";
+import type { Route } from "./render.ts";
+import type { GatewayExtras } from "./sites.ts";
+
+/** What the ingress worker drives: the nginx gateway, or anything that renders the same input. */
+export interface GatewayTarget {
+  /** Renders, validates, installs and reloads; resolves once the new config is served. */
+  apply(routes: Route[], extras?: GatewayExtras): Promise<ApplyResult>;
+  /** Where certificate files go; without it the gateway serves HTTP only. */
+  readonly certificateDir?: string;
+}

@@ -1,0 +1,15 @@
+// What workers run: the steps of the pipeline, the sweeps and TLS upkeep, and the intent writes and
+// enqueue helpers the API shares with them. Each app imports the step it runs.
+export { enqueueNotify, enqueueStage, enqueueTeardown } from "./enqueue.ts";
+export { recordDeployment, recordTeardown } from "./intent.ts";
+export { type IngressDeps, routeEnvironment, syncGateway } from "./steps/ingress.ts";
+export { type NotifyDeps, reportToGithub } from "./steps/notify.ts";
+export { type ReconcileDeps, reconcileEnvironment } from "./steps/reconcile.ts";
+export { type ResyncDeps, resync } from "./steps/resync.ts";
+export { primaryPullAuth } from "./steps/runtime-images.ts";
+export { stageImage } from "./steps/stage.ts";
+export { type SweepDeps, sweep } from "./steps/sweep.ts";
+export { type JanitorDeps, teardownEnvironment } from "./steps/teardown.ts";
+export { ChallengeStore } from "./tls/challenges.ts";
+export { ensureLocalCa } from "./tls/local-ca.ts";
+export { type CertificateDeps, maintainCertificates } from "./tls/maintain.ts";
