@@ -1,7 +1,7 @@
 import { z } from "zod";
+import type { DeploymentStatusState } from "./deployment-state.ts";
 import { STICKY_MARKER } from "./sticky-comment.ts";
 
-export type DeploymentStatusState = "in_progress" | "success" | "failure" | "inactive";
 
 export interface GithubClientOptions {
   /** REST root; `https://<host>/api/v3` for GitHub Enterprise Server. */

@@ -1,4 +1,4 @@
-import type { DeploymentStatusState } from "./status.ts";
+import type { DeploymentStatusState } from "./deployment-state.ts";
 
 /** Hidden marker that identifies edgeplane's one comment on a pull request. */
 export const STICKY_MARKER = "<!-- edgeplane:preview -->";
