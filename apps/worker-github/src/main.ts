@@ -21,6 +21,7 @@ try {
         urls: {
           scheme: env.EDGEPLANE_PUBLIC_SCHEME,
           port: env.EDGEPLANE_PUBLIC_PORT ?? env.EDGEPLANE_GATEWAY_PORT,
+          httpsPort: env.EDGEPLANE_GATEWAY_HTTPS_PORT,
         },
       });
     },
