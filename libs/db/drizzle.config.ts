@@ -2,6 +2,6 @@ import { defineConfig } from "drizzle-kit";
 
 export default defineConfig({
   dialect: "postgresql",
-  schema: "./libs/db/src/schema/index.ts",
+  schema: "./libs/db/src/schema.ts",
   out: "./libs/db/drizzle",
 });

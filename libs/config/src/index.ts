@@ -1,2 +1,2 @@
-export * from "./common.ts";
-export * from "./load.ts";
+export { apiEnv, type ApiEnv, artifactConfig, type ArtifactConfig, artifactEnv, type ArtifactEnv, checkArtifactEnv, commonEnv, type CommonEnv, gatewayEnv, type GatewayEnv, ingressEnv, type IngressEnv, janitorEnv, type JanitorEnv, notifyEnv, type NotifyEnv, reconcileEnv, type ReconcileEnv, stageEnv, type StageEnv, workerEnv, type WorkerEnv } from "./common.ts";
+export { ConfigError, exitOnConfigError, loadConfig } from "./load.ts";

@@ -1,6 +1,6 @@
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
-import * as schema from "./schema/index.ts";
+import * as schema from "./schema.ts";
 
 /*
  * Surviving a Postgres restart with postgres.js 3.4.9.

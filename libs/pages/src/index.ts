@@ -1,4 +1,4 @@
-export * from "./escape-html.ts";
-export * from "./hosts-file.ts";
-export * from "./status-page.ts";
-export * from "./status-state.ts";
+export { escapeHtml } from "./escape-html.ts";
+export { applyHostsBlock, hostsBlockBegin, hostsBlockEnd, type HostsEntry, hostsEntrySchema, renderHostsBlock, updateHostsFile } from "./hosts-file.ts";
+export { deployingRefreshSeconds, renderStatusPage, type StatusPage, type StatusPageJson } from "./status-page.ts";
+export { type DeployPhase, deployPhases, type StatusPageState, statusPageStateSchema } from "./status-state.ts";

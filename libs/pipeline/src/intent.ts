@@ -6,6 +6,7 @@ import {
   environments,
   eq,
   inArray,
+  isUniqueViolation,
   lt,
   type ProjectRow,
   sql,
@@ -108,11 +109,8 @@ export async function recordDeployment(
       },
     })
     .returning()
-    .catch((error: { code?: string; cause?: { code?: string } }) => {
-      // drizzle wraps the driver's error: the SQLSTATE is on its cause
-      if ((error.cause ?? error).code === "23505") {
-        throw conflict(`hostname ${hostname} is already used by another project`);
-      }
+    .catch((error: unknown) => {
+      if (isUniqueViolation(error)) throw conflict(`hostname ${hostname} is already used by another project`);
       throw error;
     });
   if (!env) throw new Error("environment upsert returned nothing");

@@ -44,3 +44,8 @@ export async function withAdvisoryLock<T>(sql: Sql, key: string, fn: () => Promi
     }
   }
 }
+
+/** The lock every step that changes an environment's runtime holds: one at a time per environment. */
+export function environmentLock(environmentId: string): string {
+  return `reconcile:${environmentId}`;
+}

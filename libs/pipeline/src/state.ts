@@ -7,7 +7,6 @@ import {
   type EnvironmentRow,
   environments,
   eq,
-  inArray,
   isNotNull,
   notInArray,
   type ProjectRow,
@@ -209,15 +208,17 @@ export async function failDeployment(db: Db, envelope: Envelope, error: string):
 
 /** Every environment the gateway should route, with the port of its newest healthy container. */
 export async function routableEnvironments(db: Db) {
-  return db
-    .select({ id: environments.id, hostname: environments.hostname, port: environments.observedHostPort })
+  const rows = await db
+    .select({
+      id: environments.id,
+      projectId: environments.projectId,
+      hostname: environments.hostname,
+      port: environments.observedHostPort,
+      containerId: environments.observedContainerId,
+    })
     .from(environments)
     .where(
       and(isNotNull(environments.observedHostPort), notInArray(environments.status, [...GONE_STATUSES])),
     );
-}
-
-export async function environmentsByIds(db: Db, ids: string[]) {
-  if (ids.length === 0) return [];
-  return db.select().from(environments).where(inArray(environments.id, ids));
+  return rows.flatMap((r) => (r.port === null ? [] : [{ ...r, port: r.port }]));
 }

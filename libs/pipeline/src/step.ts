@@ -1,7 +1,8 @@
-import type { Db } from "@edgeplane/db";
+import { type Db, errorMessage, type Sql } from "@edgeplane/db";
 import type { JobContext, Producer } from "@edgeplane/queue";
 import { DelayedError, UnrecoverableError } from "@edgeplane/queue";
 import { enqueueNotify } from "./enqueue.ts";
+import { withAdvisoryLock } from "./lock.ts";
 import {
   EnvelopeMismatch,
   failDeployment,
@@ -16,18 +17,54 @@ export class PermanentFailure extends UnrecoverableError {
   override name = "PermanentFailure";
 }
 
+export interface StepOptions {
+  /**
+   * Takes this advisory lock before anything is read, and holds it while the step runs: the state
+   * the step is given is then the state no other holder of the lock changes under it. Steps that
+   * change an environment's runtime take `environmentLock(id)`.
+   */
+  lock?: string;
+}
+
 /**
- * Runs one pipeline step for a verified job: checks the envelope against Postgres, skips
- * superseded work (latest intent wins), and records the reason when a failure is final (a
- * permanent failure, or the last attempt). Errors are rethrown so BullMQ sees them. A job that runs
- * again for a deployment that already failed (retried from the ops dashboard) reopens it, if it is
- * still its environment's current deployment.
+ * Runs one pipeline step for a verified job, top to bottom: take the lock when asked, load the
+ * job's state once (refusing a job whose envelope does not match Postgres), skip superseded work
+ * once (latest intent wins), reopen a failed deployment that runs again (retried from the ops
+ * dashboard) while it is still its environment's current one, then run the step with that state.
+ * A final failure (permanent, or the last attempt) is recorded on the deployment. Errors are
+ * rethrown so BullMQ sees them.
  */
 export async function runStep(
-  { db, producer }: { db: Db; producer: Producer },
-  { envelope, job, log }: JobContext,
+  deps: { db: Db; sql: Sql; producer: Producer },
+  ctx: JobContext,
   step: (state: JobState) => Promise<void>,
+  options: StepOptions = {},
 ): Promise<void> {
+  const { db, producer } = deps;
+  const { envelope, job, log } = ctx;
+  let state: JobState | undefined;
+  try {
+    const underLock = async () => {
+      state = await currentState(db, ctx);
+      if (state) await step(state);
+    };
+    await (options.lock ? withAdvisoryLock(deps.sql, options.lock, underLock) : underLock());
+  } catch (error) {
+    if (error instanceof DelayedError) throw error; // moved to delayed on purpose (waiting): not a failure
+    const final = error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    if (final && state && envelope.deploymentId) {
+      await failDeployment(db, envelope, errorMessage(error));
+      log.warn({ err: errorMessage(error) }, "deployment failed");
+      await enqueueNotify(producer, state.env, envelope.deploymentId, "failed", envelope.image).catch(
+        () => {},
+      );
+    }
+    throw error;
+  }
+}
+
+/** The job's state, or undefined when a newer intent superseded it (its deployment is marked so). */
+async function currentState(db: Db, { envelope, log }: JobContext): Promise<JobState | undefined> {
   let state: JobState;
   try {
     state = await loadJobState(db, envelope);
@@ -41,30 +78,13 @@ export async function runStep(
   if (state.superseded) {
     if (await markPhase(db, envelope.deploymentId, "superseded"))
       log.info("superseded by a newer deployment");
-    return;
+    return undefined;
   }
   if (state.deployment?.status === "failed" && (await reopenDeployment(db, state.deployment.id))) {
     log.info("failed deployment retried: reopened");
-    state = await loadJobState(db, envelope);
+    return loadJobState(db, envelope);
   }
-  try {
-    await step(state);
-  } catch (error) {
-    if (error instanceof DelayedError) throw error; // moved to delayed on purpose (waiting): not a failure
-    const final = error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    if (final && envelope.deploymentId) {
-      await failDeployment(db, envelope, reasonOf(error));
-      log.warn({ err: reasonOf(error) }, "deployment failed");
-      await enqueueNotify(producer, state.env, envelope.deploymentId, "failed", envelope.image).catch(
-        () => {},
-      );
-    }
-    throw error;
-  }
+  return state;
 }
 
-/** What a human is told: a failed query's own error, not its text and parameters (drizzle wraps them). */
-function reasonOf(error: unknown): string {
-  const e = error as Error;
-  return e.cause instanceof Error && "query" in e ? e.cause.message : e.message;
-}
+

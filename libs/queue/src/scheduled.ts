@@ -1,3 +1,4 @@
+import { errorMessage } from "@edgeplane/db";
 import type { Logger } from "@edgeplane/log";
 import { Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
@@ -49,8 +50,7 @@ export async function runScheduledWorker(options: {
   );
   worker.on("failed", (job, error) => {
     // a failed query's message repeats the query and its parameters: its cause says what went wrong
-    const err = error.cause instanceof Error && "query" in error ? error.cause.message : error.message;
-    options.log.warn({ queue: options.queue, jobId: job?.id, err }, "sweep failed");
+    options.log.warn({ queue: options.queue, jobId: job?.id, err: errorMessage(error) }, "sweep failed");
   });
   worker.on("error", (error) =>
     options.log.error({ queue: options.queue, err: error.message }, "sweep worker error"),

@@ -1,10 +1,9 @@
-import type { Db } from "@edgeplane/db";
 import type { GatewayTarget, Route } from "@edgeplane/gateway";
 import type { WorkerDeps } from "@edgeplane/queue";
 import { inheritedSuffix, type JobContext, jobIds, QUEUES } from "@edgeplane/queue";
 import { enqueueNotify } from "../enqueue.ts";
 import { withAdvisoryLock } from "../lock.ts";
-import { loadJobState, markPhase, routableEnvironments, updateEnvironmentAt } from "../state.ts";
+import { markPhase, routableEnvironments, updateEnvironmentAt } from "../state.ts";
 import { runStep } from "../step.ts";
 import type { ChallengeStore } from "../tls/challenges.ts";
 import { withTls } from "./gateway-state.ts";
@@ -17,41 +16,39 @@ export interface IngressDeps extends WorkerDeps {
 
 /**
  * Renders the gateway's whole config from Postgres and applies it (validated, atomic, reloaded).
- * Resolves once the new config is served; `drained` once nothing serves the previous one.
+ * Resolves once the new config is served, with the container it routes each environment to;
+ * `drained` resolves once nothing serves the previous config.
  */
 export async function syncGateway(
   deps: Pick<IngressDeps, "db" | "sql" | "gateway" | "challenges">,
-): Promise<{ routes: number; drained: Promise<void> }> {
+): Promise<{ routes: number; routed: ReadonlyMap<string, string | null>; drained: Promise<void> }> {
   return withAdvisoryLock(deps.sql, "gateway-render", async () => {
+    const rows = await routableEnvironments(deps.db);
+    const routes: Route[] = rows.map((r) => ({
+      hostname: r.hostname,
+      upstreamPort: r.port,
+      environmentId: r.id,
+    }));
     // status pages, certificates and ACME answers come with the routes
-    const { routes, extras } = await withTls(deps, await currentRoutes(deps.db));
-    const { drained } = await deps.gateway.apply(routes, extras);
-    return { routes: routes.length, drained };
+    const { routes: served, extras } = await withTls(deps, routes);
+    const { drained } = await deps.gateway.apply(served, extras);
+    return { routes: served.length, routed: new Map(rows.map((r) => [r.id, r.containerId])), drained };
   });
-}
-
-async function currentRoutes(db: Db): Promise<Route[]> {
-  const rows = await routableEnvironments(db);
-  return rows.flatMap((r) =>
-    r.port ? [{ hostname: r.hostname, upstreamPort: r.port, environmentId: r.id }] : [],
-  );
 }
 
 /**
  * ingress: point the gateway at the environment's newest healthy container (or drop its route when
- * it is being destroyed). Once the new config is served the deployment is `ready`; once the old
- * nginx workers have drained, a reconcile is enqueued to remove the container that no longer
- * receives traffic.
+ * it is being destroyed). Once the new config is served the deployment is `ready`, recorded with
+ * the container the rendered config routes to; once the old nginx workers have drained, a
+ * reconcile is enqueued to remove the container that no longer receives traffic.
  */
 export function routeEnvironment(deps: IngressDeps) {
   return (ctx: JobContext) =>
-    runStep(deps, ctx, async () => {
+    runStep(deps, ctx, async ({ env }) => {
       const { envelope, log } = ctx;
-      const { routes: count, drained } = await syncGateway(deps);
-      const { env, superseded } = await loadJobState(deps.db, envelope);
-      if (superseded) return;
+      const { routes: count, routed, drained } = await syncGateway(deps);
       if (env.status === "destroying") {
-        if (env.observedContainerId) return; // containers not yet gone: reconcile will call again
+        if (env.observedContainerId) return; // containers not yet gone: teardown calls again
         await updateEnvironmentAt(deps.db, envelope, {
           status: "destroyed",
           destroyedAt: new Date(),
@@ -63,13 +60,18 @@ export function routeEnvironment(deps: IngressDeps) {
         return;
       }
       if (!env.observedContainerId) return;
-      const routed = await updateEnvironmentAt(deps.db, envelope, {
-        routedContainerId: env.observedContainerId,
+      const containerId = routed.get(env.id);
+      if (containerId !== env.observedContainerId) {
+        // a repair replaced the container between this job's read and the render: try again
+        throw new Error("the gateway rendered another container than this job was for; retrying");
+      }
+      const marked = await updateEnvironmentAt(deps.db, envelope, {
+        routedContainerId: containerId,
         routedHostPort: env.observedHostPort,
         status: "ready",
         readyAt: new Date(),
       });
-      if (!routed) return;
+      if (!marked) return;
       await markPhase(deps.db, envelope.deploymentId, "ready");
       await enqueueNotify(deps.producer, env, envelope.deploymentId, "ready", envelope.image);
       log.info({ routes: count, port: env.observedHostPort }, "environment ready");

@@ -29,19 +29,14 @@ const STATE_OF: Record<string, DeploymentStatusState | null> = {
  */
 export function reportToGithub(deps: NotifyDeps) {
   return async ({ envelope, log }: JobContext) => {
-    const state = await loadJobState(deps.db, envelope).catch((error: unknown) => {
-      if (error instanceof EnvelopeMismatch) throw new UnrecoverableError(`refused: ${error.message}`);
-      throw error;
-    });
-    const { project } = state;
-    if (!project.repository || state.env.pullRequest === null) return;
-    const [owner = "", repo = ""] = project.repository.split("/");
-    await withAdvisoryLock(deps.sql, `notify:${state.env.id}`, async () => {
-      const [env] = await deps.db
-        .select()
-        .from(environments)
-        .where(eq(environments.id, envelope.environmentId));
-      if (!env || env.pullRequest === null) return;
+    // one report at a time per environment, of the state as it is under the lock
+    await withAdvisoryLock(deps.sql, `notify:${envelope.environmentId}`, async () => {
+      const { project, env } = await loadJobState(deps.db, envelope).catch((error: unknown) => {
+        if (error instanceof EnvelopeMismatch) throw new UnrecoverableError(`refused: ${error.message}`);
+        throw error;
+      });
+      if (!project.repository || env.pullRequest === null) return;
+      const [owner = "", repo = ""] = project.repository.split("/");
       const ghState = STATE_OF[env.status];
       if (!ghState) return;
       const url = environmentUrl(env.hostname, hasTls(project.tls), deps.urls);

@@ -1,8 +1,8 @@
 import type { WorkerDeps } from "@edgeplane/queue";
 import { inheritedSuffix, type JobContext, jobIds, QUEUES } from "@edgeplane/queue";
 import type { Runtime } from "@edgeplane/runtime";
-import { withAdvisoryLock } from "../lock.ts";
-import { loadJobState, updateEnvironmentAt } from "../state.ts";
+import { environmentLock } from "../lock.ts";
+import { updateEnvironmentAt } from "../state.ts";
 import { runStep } from "../step.ts";
 
 export interface JanitorDeps extends WorkerDeps {
@@ -16,17 +16,21 @@ export interface JanitorDeps extends WorkerDeps {
  */
 export function teardownEnvironment(deps: JanitorDeps) {
   return (ctx: JobContext) =>
-    runStep(deps, ctx, () =>
-      withAdvisoryLock(deps.sql, `reconcile:${ctx.envelope.environmentId}`, async () => {
-        const { envelope, log } = ctx;
-        const { env, superseded } = await loadJobState(deps.db, envelope);
-        if (superseded || env.status !== "destroying") return;
+    runStep(
+      deps,
+      ctx,
+      async ({ env }) => {
+        if (env.status !== "destroying") return;
         const containers = await deps.runtime.list({ environmentId: env.id });
         for (const c of containers) await deps.runtime.remove(c.id);
-        await updateEnvironmentAt(deps.db, envelope, { observedContainerId: null, observedHostPort: null });
+        await updateEnvironmentAt(deps.db, ctx.envelope, {
+          observedContainerId: null,
+          observedHostPort: null,
+        });
         const jobId = `${jobIds.ingress(env.id, env.generation)}${inheritedSuffix(ctx.job.id)}`;
-        await deps.producer.enqueue(QUEUES.ingress, envelope, jobId);
-        log.info({ removed: containers.length }, "environment containers removed");
-      }),
+        await deps.producer.enqueue(QUEUES.ingress, ctx.envelope, jobId);
+        ctx.log.info({ removed: containers.length }, "environment containers removed");
+      },
+      { lock: environmentLock(ctx.envelope.environmentId) },
     );
 }

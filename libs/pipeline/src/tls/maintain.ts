@@ -1,19 +1,8 @@
 import { createHash } from "node:crypto";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import {
-  and,
-  type CertificateRow,
-  certificates,
-  type Db,
-  environments,
-  eq,
-  isNotNull,
-  notInArray,
-  projects,
-  type Sql,
-} from "@edgeplane/db";
-import { GONE_STATUSES, newId } from "@edgeplane/domain";
+import { type CertificateRow, certificates, type Db, eq, projects, type Sql } from "@edgeplane/db";
+import { newId } from "@edgeplane/domain";
 import type { Logger } from "@edgeplane/log";
 import {
   type AcmeTlsSettings,
@@ -27,6 +16,7 @@ import {
   rfc2136Provider,
 } from "@edgeplane/tls";
 import { withAdvisoryLock } from "../lock.ts";
+import { routableEnvironments } from "../state.ts";
 import type { ChallengeStore } from "./challenges.ts";
 import { ensureLocalCa } from "./local-ca.ts";
 import { type WantedCertificate, wantedCertificates } from "./wanted.ts";
@@ -70,12 +60,7 @@ export async function maintainCertificates(
     const projectRows = await deps.db
       .select({ id: projects.id, domain: projects.domain, tls: projects.tls })
       .from(projects);
-    const routed = await deps.db
-      .select({ projectId: environments.projectId, hostname: environments.hostname })
-      .from(environments)
-      .where(
-        and(isNotNull(environments.observedHostPort), notInArray(environments.status, [...GONE_STATUSES])),
-      );
+    const routed = await routableEnvironments(deps.db);
     const wanted = wantedCertificates(projectRows, routed);
     const rows = await deps.db.select().from(certificates);
     const key = (projectId: string, name: string) => `${projectId}/${name}`;
