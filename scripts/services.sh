@@ -5,6 +5,9 @@
 # (pull-through), and the locally built test image.
 # Safe to run again and again: whatever already answers is left alone. It only ever stops
 # nothing; processes it starts are recorded by pid under the services directory.
+# Every daemon it starts runs in a session of its own (setsid): `npm start` runs this script in its
+# process group, and Ctrl-C there (SIGINT to the group) must stop edgeplane, never Docker Engine (and
+# with it every environment's container), the registries, PostgreSQL or Redis.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -70,19 +73,53 @@ if [ ${#need[@]} -gt 0 ]; then apt_install "${need[@]}"; fi
 
 # ---- PostgreSQL ------------------------------------------------------------------------------
 pg_up() { pg_isready -q -h 127.0.0.1 -p "$PG_PORT"; }
+# pg_hba_rules VERSION FILE: loopback trust for edgeplane's user (postgres, the default of
+# DATABASE_URL) and edgeplane's databases only: `edgeplane`, the `edgeplane_*` databases tests create
+# per file, and `postgres`, where databases are created and dropped. Replaces the lines an earlier
+# run wrote (marked edgeplane-local) and leaves every other line as it was, so running it again
+# changes nothing. A name pattern needs PostgreSQL 16 (regular expressions in pg_hba.conf); on older
+# versions trust is limited to the user only, which the script says.
+pg_hba_rules() {
+  local ver=$1 file=$2 databases rules
+  if [ "${ver%%.*}" -ge 16 ]; then
+    databases='postgres,edgeplane,/^edgeplane_[a-z0-9_]+$'
+  else
+    databases=all
+    log "PostgreSQL $ver: loopback trust is limited to user postgres, not by database (needs PostgreSQL 16)"
+  fi
+  rules="host $databases postgres 127.0.0.1/32 trust # edgeplane-local
+host $databases postgres ::1/128 trust # edgeplane-local"
+  { printf '%s\n' "$rules"; grep -v 'edgeplane-local' "$file" || true; } >"$file.edgeplane-tmp"
+  if cmp -s "$file" "$file.edgeplane-tmp"; then
+    rm -f "$file.edgeplane-tmp"
+    return 1
+  fi
+  chown --reference="$file" "$file.edgeplane-tmp" 2>/dev/null || true
+  chmod --reference="$file" "$file.edgeplane-tmp"
+  mv "$file.edgeplane-tmp" "$file"
+}
+pg_conf_dir() {
+  command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ] || return 1
+  local ver
+  ver=$(ls /etc/postgresql | sort -V | tail -n 1)
+  [ -n "$ver" ] && printf '%s %s\n' "$ver" "/etc/postgresql/$ver/main"
+}
 if ! pg_up; then
   if command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ]; then
     ver=$(ls /etc/postgresql | sort -V | tail -n 1)
     [ -d "/etc/postgresql/$ver/main" ] || pg_createcluster "$ver" main >/dev/null
     conf=/etc/postgresql/$ver/main
-    # loopback trust auth, as on a developer machine; never listens beyond loopback
-    if ! grep -q 'edgeplane-local' "$conf/pg_hba.conf"; then
-      sed -i '1i host all all 127.0.0.1/32 trust # edgeplane-local\nhost all all ::1/128 trust # edgeplane-local' "$conf/pg_hba.conf"
-    fi
+    pg_hba_rules "$ver" "$conf/pg_hba.conf" || true
     log "starting PostgreSQL $ver"
-    pg_ctlcluster --skip-systemctl-redirect "$ver" main start || true
+    setsid pg_ctlcluster --skip-systemctl-redirect "$ver" main start </dev/null || true
   fi
   wait_for "PostgreSQL on 127.0.0.1:$PG_PORT" 30 pg_up
+elif read -r ver conf < <(pg_conf_dir) && grep -q 'edgeplane-local' "$conf/pg_hba.conf" 2>/dev/null; then
+  # a cluster this script set up before: bring its rules up to date, and reload (never restart)
+  if pg_hba_rules "$ver" "$conf/pg_hba.conf"; then
+    log "PostgreSQL $ver: loopback trust narrowed to edgeplane's user and databases; reloading"
+    pg_ctlcluster --skip-systemctl-redirect "$ver" main reload
+  fi
 fi
 
 # ---- Redis -----------------------------------------------------------------------------------
@@ -90,7 +127,7 @@ redis_up() { redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping | grep -q PONG; }
 if ! redis_up; then
   log "starting Redis on 127.0.0.1:$REDIS_PORT"
   mkdir -p "$SERVICES_DIR/redis"
-  redis-server --daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" --save "" --appendonly no \
+  setsid redis-server --daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" --save "" --appendonly no \
     --dir "$SERVICES_DIR/redis" --logfile "$SERVICES_DIR/redis/redis.log" \
     --pidfile "$SERVICES_DIR/redis/redis.pid"
   wait_for "Redis on 127.0.0.1:$REDIS_PORT" 15 redis_up
@@ -101,7 +138,8 @@ docker_up() { docker info >/dev/null 2>&1; }
 if ! docker_up; then
   log "starting dockerd"
   mkdir -p "$SERVICES_DIR/docker"
-  nohup dockerd --host unix:///var/run/docker.sock >"$SERVICES_DIR/docker/dockerd.log" 2>&1 &
+  # its own session: a Ctrl-C on `npm start` must not stop it (nor the containers it runs)
+  setsid nohup dockerd --host unix:///var/run/docker.sock </dev/null >"$SERVICES_DIR/docker/dockerd.log" 2>&1 &
   echo $! >"$SERVICES_DIR/docker/dockerd.pid"
   wait_for "dockerd" 60 docker_up
 fi
@@ -136,7 +174,7 @@ YAML
     fi
   fi
   log "starting registry '$name' on 127.0.0.1:$port"
-  nohup docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 &
+  setsid nohup docker-registry serve "$dir/config.yml" </dev/null >"$dir/registry.log" 2>&1 &
   echo $! >"$dir/registry.pid"
   wait_for "registry $name" 15 registry_up "$port"
 }

@@ -81,7 +81,7 @@ describe("artifact path: primary → edge → runtime", () => {
     expect(done.status).toBe("ready");
     expect(done.digest).toBe(atPrimary);
     expect(done.statusDetail).toBeNull();
-    digests.v1 = done.digest;
+    digests.v1 = done.digest ?? "";
 
     const env = await system.waitForEnvironment("art", "dev", (e) => e.status === "ready");
     expect(env).toMatchObject({ image: tagRef("main"), digest: atPrimary });
@@ -150,9 +150,9 @@ describe("artifact path: primary → edge → runtime", () => {
     expect(neverDone.error).toContain(tagRef("never"));
     expect(neverDone.error).toMatch(/not found/);
     expect(neverDone.error).toContain("after waiting 25s");
-    expect(Date.parse(neverDone.phases.failed) - Date.parse(neverDone.phases.queued)).toBeGreaterThanOrEqual(
-      STAGE_WAIT_MS,
-    );
+    expect(
+      Date.parse(neverDone.phases.failed ?? "") - Date.parse(neverDone.phases.queued ?? ""),
+    ).toBeGreaterThanOrEqual(STAGE_WAIT_MS);
   });
 
   it("refuses an image outside the project's allowedImages with 400 and stores nothing", async () => {

@@ -22,6 +22,8 @@ interface Request {
   status: number;
   id?: string;
   generation?: number;
+  /** The test saw this request's image served ready before it sent anything newer to the environment. */
+  seenReady?: boolean;
 }
 
 // Things break on purpose, under a running system with its own Postgres and Redis: workers are
@@ -86,6 +88,28 @@ describe("chaos: committed intent converges whatever breaks", () => {
     return request;
   }
 
+  /**
+   * Waits until `environment` is ready with the image of its latest accepted request, and marks that
+   * request seen ready: a ready deployment never leaves `ready`, whatever comes after it.
+   */
+  async function waitReady(environment: string): Promise<void> {
+    const latest = latestAccepted(requests.filter((r) => r.environment === environment && r.status === 202));
+    if (!latest) throw new Error(`no accepted request for ${environment}`);
+    await system.waitForEnvironment(
+      "chaos",
+      environment,
+      (e) => e.status === "ready" && e.image === latest.image,
+    );
+    await system.waitForDeployment(latest.id ?? "", (d) => d.status === "ready");
+    latest.seenReady = true;
+  }
+
+  const latestAccepted = (accepted: Request[]) =>
+    accepted.reduce<Request | undefined>(
+      (a, b) => ((b.generation ?? 0) > (a?.generation ?? 0) ? b : a),
+      undefined,
+    );
+
   const environmentId = async (name: string) =>
     (await system.api("GET", `/v1/projects/chaos/environments/${name}`)).body.id as string;
 
@@ -141,12 +165,48 @@ describe("chaos: committed intent converges whatever breaks", () => {
     throw new Error(`${what} did not happen in time (${String(last)})\n${system.logs.slice(-60).join("\n")}`);
   }
 
-  /** The common ending: every environment serves its latest accepted image, one container each, every request accounted for. */
+  /** `answer`, unless it takes longer than a generous deadline: then fails saying what did not answer. */
+  async function answeredWithin<T>(what: string, answer: Promise<T>, timeoutMs = 60_000): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what}: no answer in ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      return await Promise.race([answer, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * The common ending, for every environment the test ever sent a request to: one that was never
+   * accepted does not exist; a destroyed one is gone; any other serves its latest accepted image, one
+   * container each. Every 202 ended as the test expects (the latest ready; an older one ready if the
+   * test saw it ready, else ready or superseded, never failed or stuck) and every refusal stored nothing.
+   */
   async function expectConverged(): Promise<void> {
-    const accepted = requests.filter((r) => r.status === 202);
     const environments = [...new Set(requests.map((r) => r.environment))];
+    expect(environments.length).toBeGreaterThan(0);
     for (const name of environments) {
-      const mine = accepted.filter((r) => r.environment === name);
+      const mine = requests.filter((r) => r.environment === name && r.status === 202);
+      // what the API accepted: an id and a generation each, generations distinct
+      for (const r of mine) {
+        expect(r.id, `${name} ${r.image}`).toMatch(/^dep_[0-9a-f]+$/);
+        expect(Number.isInteger(r.generation) && (r.generation ?? 0) > 0, `${name} ${r.image}`).toBe(true);
+      }
+      expect(new Set(mine.map((r) => r.generation)).size, name).toBe(mine.length);
+
+      if (mine.length === 0) {
+        // every request for it was refused: it was never created, and the gateway routes nothing to it
+        const read = await system.api("GET", `/v1/projects/chaos/environments/${name}`);
+        expect(read.status, `${name}: ${JSON.stringify(read.body)}`).toBe(404);
+        const page = await system.viaGateway(`${name}.chaos.test`);
+        expect(
+          requests.some((r) => page.text === `${r.message}\n`),
+          `${name} serves ${page.status} ${page.text}`,
+        ).toBe(false);
+        continue;
+      }
       if (destroyed.has(name)) {
         const env = await system.waitForEnvironment("chaos", name, (e) => e.status === "destroyed", 60_000);
         await waitFor(`no container left for ${name}`, async () =>
@@ -154,17 +214,16 @@ describe("chaos: committed intent converges whatever breaks", () => {
         );
         continue;
       }
-      const latest = mine.reduce<Request | undefined>(
-        (a, b) => ((b.generation ?? 0) > (a?.generation ?? 0) ? b : a),
-        undefined,
-      );
-      if (!latest) continue;
+      const latest = latestAccepted(mine);
+      if (!latest) throw new Error(`no latest request for ${name}`);
       const env = await system.waitForEnvironment(
         "chaos",
         name,
         (e) => e.status === "ready" && e.image === latest.image,
         90_000,
       );
+      expect(env.generation, name).toBe(latest.generation);
+      expect(env.deploymentId, name).toBe(latest.id);
       await waitFor(`${name} to serve "${latest.message}"`, async () => {
         const page = await system.viaGateway(`${name}.chaos.test`);
         return page.status === 200 && page.text === `${latest.message}\n` ? true : undefined;
@@ -178,10 +237,19 @@ describe("chaos: committed intent converges whatever breaks", () => {
       for (const r of mine) {
         const done = await system.waitForDeployment(
           r.id ?? "",
-          (d) => ["ready", "superseded"].includes(d.status),
+          (d) => ["ready", "failed", "superseded"].includes(d.status),
           60_000,
         );
-        expect(done.status, `${r.environment} ${r.image}`).toBe(r === latest ? "ready" : done.status);
+        const what = `${r.environment} ${r.image} (generation ${r.generation} of ${latest.generation})`;
+        // the deployment is the request the test sent
+        expect(done.image, what).toBe(r.image);
+        expect(done.generation, what).toBe(r.generation);
+        expect(done.environment, what).toBe(name);
+        const expected = r === latest || r.seenReady ? ["ready"] : ["ready", "superseded"];
+        expect(expected, what).toContain(done.status);
+        // a superseded deployment never served; a ready one was never superseded
+        if (done.status === "superseded") expect(done.phases.ready, what).toBeNull();
+        if (done.status === "ready") expect(done.phases.superseded, what).toBeNull();
       }
     }
     // a refused request stored nothing: no deployment names its image
@@ -202,7 +270,7 @@ describe("chaos: committed intent converges whatever breaks", () => {
 
     // reconcile: waiting for the environment's lock when its worker dies
     expect((await deploy("k-reconcile", 0)).status).toBe(202);
-    await system.waitForEnvironment("chaos", "k-reconcile", (e) => e.status === "ready");
+    await waitReady("k-reconcile");
     let release = await holdLock(`reconcile:${await environmentId("k-reconcile")}`);
     expect((await deploy("k-reconcile", 1)).status).toBe(202);
     await waitActive("reconcile");
@@ -211,7 +279,7 @@ describe("chaos: committed intent converges whatever breaks", () => {
 
     // ingress: waiting for the gateway render lock when its worker dies
     expect((await deploy("k-ingress", 0)).status).toBe(202);
-    await system.waitForEnvironment("chaos", "k-ingress", (e) => e.status === "ready");
+    await waitReady("k-ingress");
     release = await holdLock("gateway-render");
     expect((await deploy("k-ingress", 2)).status).toBe(202);
     await waitActive("ingress");
@@ -220,7 +288,7 @@ describe("chaos: committed intent converges whatever breaks", () => {
 
     // janitor: tearing down when it dies
     expect((await deploy("k-janitor", 0)).status).toBe(202);
-    await system.waitForEnvironment("chaos", "k-janitor", (e) => e.status === "ready");
+    await waitReady("k-janitor");
     release = await holdLock(`reconcile:${await environmentId("k-janitor")}`);
     expect((await system.api("DELETE", "/v1/projects/chaos/environments/k-janitor")).status).toBe(202);
     destroyed.add("k-janitor");
@@ -252,23 +320,37 @@ describe("chaos: committed intent converges whatever breaks", () => {
   });
 
   it("Postgres restarted during a burst: every 202 converges, every 503 stored nothing", async () => {
-    const sent: Array<Promise<Request>> = [];
-    for (let i = 0; i < 14; i++) {
-      sent.push(deploy(`p-${i % 3}`, i));
-      if (i === 5) {
-        await pg.stop();
-      }
-      if (i === 10) await pg.start();
+    // a burst under way when Postgres stops: each of these may be taken (202) or refused (503)
+    const burst: Array<Promise<Request>> = [];
+    for (let i = 0; i < 6; i++) {
+      burst.push(deploy(`p-${i % 3}`, i));
       await sleep(120);
     }
-    const results = await Promise.all(sent);
-    const statuses = results.map((r) => r.status);
+    await pg.stop();
+    // sent and answered while Postgres is down: nothing can be committed, so each is refused
+    const whileDown = await answeredWithin(
+      "deploys sent while Postgres is down",
+      Promise.all(["p-0", "p-1", "p-2", "p-down", "p-down"].map((env, i) => deploy(env, 6 + i))),
+    );
+    await pg.start();
+    const inFlight = await Promise.all(burst);
+    // once it is back, each environment takes a deploy again (after the pool reconnects)
+    const after: Request[] = [];
+    for (const [i, env] of ["p-0", "p-1", "p-2"].entries()) {
+      const accepted = await waitFor(`a deploy to ${env} accepted after the restart`, async () => {
+        const r = await deploy(env, 11 + i);
+        after.push(r);
+        return r.status === 202 ? r : undefined;
+      });
+      expect(accepted.status).toBe(202);
+    }
+
+    expect(whileDown.map((r) => r.status)).toEqual(whileDown.map(() => 503));
+    const statuses = [...inFlight, ...after].map((r) => r.status);
     expect(
       statuses.every((s) => s === 202 || s === 503),
       statuses.join(","),
     ).toBe(true);
-    expect(statuses).toContain(202);
-    expect(statuses).toContain(503);
     await expectConverged();
   });
 
@@ -280,7 +362,9 @@ describe("chaos: committed intent converges whatever breaks", () => {
     await docker.getContainer(stopped[0]?.Id ?? "").stop({ t: 1 });
     await docker.getContainer(removed[0]?.Id ?? "").remove({ force: true });
     await expectConverged();
-    expect((await system.containers(await environmentId("k-reconcile")))[0]?.Id).not.toBe(stopped[0]?.Id);
+    // a stopped container is started again where it was (same container, same address); a removed one replaced
+    const again = await system.containers(await environmentId("k-reconcile"));
+    expect(again.map((c) => [c.Id, c.State])).toEqual([[stopped[0]?.Id, "running"]]);
     expect((await system.containers(await environmentId("k-ingress")))[0]?.Id).not.toBe(removed[0]?.Id);
   });
 

@@ -59,7 +59,7 @@ describe("deploy request to live URL", () => {
     expect(done.status).toBe("ready");
     expect(done.digest).toMatch(/^sha256:[a-f0-9]{64}$/);
     const phases = ["queued", "staging", "starting", "routing", "ready"].map((p) =>
-      Date.parse(done.phases[p]),
+      Date.parse(done.phases[p] ?? ""),
     );
     expect(phases.every((t) => Number.isFinite(t))).toBe(true);
     expect([...phases].sort((a, b) => a - b)).toEqual(phases);

@@ -3,9 +3,36 @@ import { createServer, type Server } from "node:http";
 import { createRequire } from "node:module";
 import { sign } from "@octokit/webhooks-methods";
 
+interface Repository {
+  full_name: string;
+  fork?: boolean;
+  [field: string]: unknown;
+}
+
+/** The fields of a `pull_request` delivery edgeplane reads (and these helpers set); GitHub sends many more. */
+export interface PullRequestEvent {
+  action: string;
+  number: number;
+  pull_request: {
+    number: number;
+    state: string;
+    draft: boolean;
+    updated_at: string;
+    closed_at: string | null;
+    merged: boolean;
+    head: { sha: string; ref: string; repo: Repository | null; [field: string]: unknown };
+    base: { repo: Repository; [field: string]: unknown };
+    labels: Array<{ name: string }>;
+    [field: string]: unknown;
+  };
+  repository: Repository;
+  label?: { name: string };
+  [field: string]: unknown;
+}
+
 interface WebhookDefinition {
   name: string;
-  examples: Record<string, any>[];
+  examples: Array<{ action?: string; [field: string]: unknown }>;
 }
 const definitions: WebhookDefinition[] = JSON.parse(
   readFileSync(createRequire(import.meta.url).resolve("@octokit/webhooks-examples"), "utf8"),
@@ -23,11 +50,11 @@ export function pullRequestPayload(
     fork?: boolean;
     labels?: string[];
   },
-): Record<string, any> {
+): PullRequestEvent {
   const examples = definitions.find((d) => d.name === "pull_request")?.examples ?? [];
   const base = examples.find((e) => e.action === action) ?? examples.find((e) => e.action === "opened");
   if (!base) throw new Error("no pull_request example");
-  const payload = structuredClone(base);
+  const payload = structuredClone(base) as PullRequestEvent;
   payload.action = action;
   payload.number = options.number;
   const pr = payload.pull_request;
@@ -63,11 +90,14 @@ export async function signedDelivery(secret: string, event: string, payload: unk
   };
 }
 
+/** A JSON request body as the fake received it (empty when there was none). */
+export type RecordedBody = Record<string, unknown>;
+
 export interface RecordedCall {
   method: string;
   path: string;
   auth: string | undefined;
-  body: any;
+  body: RecordedBody;
 }
 
 /** A GitHub REST API stand-in on loopback that records every call and answers like GitHub. */
@@ -84,31 +114,32 @@ export class FakeGithub {
       req.on("data", (c: Buffer) => chunks.push(c));
       req.on("end", () => {
         const text = Buffer.concat(chunks).toString();
-        const body = text ? JSON.parse(text) : null;
+        const body: RecordedBody = text ? JSON.parse(text) : {};
         const path = (req.url ?? "").split("?")[0] ?? "";
         this.calls.push({ method: req.method ?? "", path, auth: req.headers.authorization, body });
         const reply = (status: number, payload: unknown) => {
           res.writeHead(status, { "content-type": "application/json" });
           res.end(JSON.stringify(payload));
         };
-        let m: RegExpMatchArray | null;
         if (req.method === "POST" && /^\/repos\/[^/]+\/[^/]+\/deployments$/.test(path))
           return reply(201, { id: this.nextId++ });
         if (req.method === "POST" && /\/deployments\/\d+\/statuses$/.test(path))
           return reply(201, { id: this.nextId++ });
-        if ((m = path.match(/^\/repos\/([^/]+\/[^/]+)\/issues\/(\d+)\/comments$/))) {
-          const key = `${m[1]}#${m[2]}`;
+        const issueComments = path.match(/^\/repos\/([^/]+\/[^/]+)\/issues\/(\d+)\/comments$/);
+        if (issueComments) {
+          const key = `${issueComments[1]}#${issueComments[2]}`;
           const list = this.comments.get(key) ?? [];
           if (req.method === "GET") return reply(200, list);
-          const comment = { id: this.nextId++, body: body.body };
+          const comment = { id: this.nextId++, body: String(body.body) };
           this.comments.set(key, [...list, comment]);
           return reply(201, comment);
         }
-        if (req.method === "PATCH" && (m = path.match(/^\/repos\/[^/]+\/[^/]+\/issues\/comments\/(\d+)$/))) {
+        const comment = path.match(/^\/repos\/[^/]+\/[^/]+\/issues\/comments\/(\d+)$/);
+        if (req.method === "PATCH" && comment) {
           for (const list of this.comments.values()) {
-            const found = list.find((c) => c.id === Number(m?.[1]));
+            const found = list.find((c) => c.id === Number(comment[1]));
             if (found) {
-              found.body = body.body;
+              found.body = String(body.body);
               return reply(200, found);
             }
           }
@@ -130,8 +161,13 @@ export class FakeGithub {
     return this.comments.get(`${repository}#${number}`) ?? [];
   }
 
+  /** The deployment statuses reported so far, in order. */
+  statusCalls(): RecordedCall[] {
+    return this.calls.filter((c) => c.method === "POST" && c.path.endsWith("/statuses"));
+  }
+
   statuses(): string[] {
-    return this.calls.filter((c) => c.path.endsWith("/statuses")).map((c) => c.body.state);
+    return this.statusCalls().map((c) => String(c.body.state));
   }
 
   async stop(): Promise<void> {

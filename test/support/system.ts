@@ -13,7 +13,49 @@ import { freePort } from "./ports.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-export interface ApiResponse<T = any> {
+/** A deployment as `GET /v1/deployments/:id` shows it (the fields tests read). */
+export interface Deployment {
+  id: string;
+  project: string;
+  environment: string;
+  url: string;
+  image: string;
+  digest: string | null;
+  generation: number;
+  status: string;
+  statusDetail: string | null;
+  error: string | null;
+  /** When it entered each phase (ISO 8601); null for phases it has not reached. */
+  phases: Record<string, string | null>;
+  /** Its phase changes, in order. */
+  events: Array<{ phase: string; message: string | null; at: string }>;
+  createdAt: string;
+}
+
+/** An environment as `GET /v1/projects/:project/environments/:name` shows it (the fields tests read). */
+export interface Environment {
+  id: string;
+  project: string;
+  name: string;
+  kind: string;
+  status: string;
+  hostname: string;
+  url: string;
+  image: string | null;
+  digest: string | null;
+  generation: number;
+  deploymentId: string | null;
+  pullRequest: { number: number; headSha: string | null; state: string | null } | null;
+  readyAt: string | null;
+  destroyedAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: by default a response body is read field by field, as a test asserts it
+type Body = any;
+
+export interface ApiResponse<T = Body> {
   status: number;
   body: T;
   headers: Headers;
@@ -95,7 +137,7 @@ export class TestSystem {
     throw new Error(`edgeplane did not become ready:\n${this.logs.join("\n")}`);
   }
 
-  async api<T = any>(method: string, path: string, options: { token?: string | null; body?: unknown } = {}) {
+  async api<T = Body>(method: string, path: string, options: { token?: string | null; body?: unknown } = {}) {
     const token = options.token === undefined ? this.adminToken : options.token;
     const response = await fetch(`${this.apiUrl}${path}`, {
       method,
@@ -122,7 +164,7 @@ export class TestSystem {
   async post(path: string, body: string, headers: Record<string, string>) {
     const response = await fetch(`${this.apiUrl}${path}`, { method: "POST", headers, body });
     const text = await response.text();
-    let parsed: any = text;
+    let parsed: Body = text;
     try {
       parsed = JSON.parse(text);
     } catch {}
@@ -179,24 +221,29 @@ export class TestSystem {
 
   async waitForDeployment(
     id: string,
-    until: (d: any) => boolean = (d) => ["ready", "failed", "superseded"].includes(d.status),
+    until: (d: Deployment) => boolean = (d) => ["ready", "failed", "superseded"].includes(d.status),
     timeoutMs = 60_000,
-  ) {
+  ): Promise<Deployment> {
     const deadline = Date.now() + timeoutMs;
-    let last: any;
+    let last: Deployment | undefined;
     while (Date.now() < deadline) {
-      last = (await this.api("GET", `/v1/deployments/${id}`)).body;
+      last = (await this.api<Deployment>("GET", `/v1/deployments/${id}`)).body;
       if (until(last)) return last;
       await sleep(100);
     }
     throw new Error(`deployment ${id} stuck: ${JSON.stringify(last)}\n${this.logs.slice(-40).join("\n")}`);
   }
 
-  async waitForEnvironment(project: string, name: string, until: (e: any) => boolean, timeoutMs = 60_000) {
+  async waitForEnvironment(
+    project: string,
+    name: string,
+    until: (e: Environment) => boolean,
+    timeoutMs = 60_000,
+  ): Promise<Environment> {
     const deadline = Date.now() + timeoutMs;
-    let last: any;
+    let last: Environment | undefined;
     while (Date.now() < deadline) {
-      last = (await this.api("GET", `/v1/projects/${project}/environments/${name}`)).body;
+      last = (await this.api<Environment>("GET", `/v1/projects/${project}/environments/${name}`)).body;
       if (until(last)) return last;
       await sleep(100);
     }
@@ -259,11 +306,19 @@ export class TestSystem {
       await Promise.race([exited, sleep(30_000)]);
       if (child.exitCode === null) child.kill("SIGKILL");
     }
-    // leave nothing behind: this system's containers, queues, database and state dir
+    // leave nothing behind: this system's containers, networks, queues, database and state dir
     for (const c of await this.containers())
       await docker
         .getContainer(c.Id)
         .remove({ force: true })
+        .catch(() => {});
+    const networks = await docker.listNetworks({
+      filters: { label: ["edgeplane.managed=true", `edgeplane.instance=${this.instance}`] },
+    });
+    for (const n of networks)
+      await docker
+        .getNetwork(n.Id)
+        .remove()
         .catch(() => {});
     const redis = this.redis();
     let cursor = "0";

@@ -1,32 +1,43 @@
+import { driverError, isUnavailable } from "@edgeplane/db";
 import { DomainError } from "@edgeplane/domain";
-import { Hono } from "hono";
+import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import { requireToken } from "./auth.ts";
-import type { ApiDeps, AppEnv } from "./context.ts";
+import type { ApiApp, ApiDeps, AppEnv } from "./context.ts";
 import { registerDashboard } from "./dashboard.ts";
-import { driverError, isUnavailable, STATUS_OF } from "./errors.ts";
+import { registerDocs } from "./docs.ts";
+import { STATUS_OF } from "./errors.ts";
 import { rateLimit, sourceAddress } from "./rate-limit.ts";
 import { registerCaRoot } from "./routes/ca/root.ts";
+import { registerListCertificates } from "./routes/certificates/list.ts";
 import { registerCreateDeployment } from "./routes/deployments/create.ts";
 import { registerGetDeployment } from "./routes/deployments/get.ts";
 import { registerDestroyEnvironment } from "./routes/environments/destroy.ts";
+import { registerGetEnvironment } from "./routes/environments/get.ts";
+import { registerListEnvironments } from "./routes/environments/list.ts";
 import { registerListAllEnvironments } from "./routes/environments/list-all.ts";
-import { registerReadEnvironments } from "./routes/environments/read.ts";
 import { registerHealth } from "./routes/health.ts";
-import { registerMetrics } from "./routes/metrics.ts";
+import { registerScrapeMetrics } from "./routes/metrics/scrape.ts";
+import { registerOpenApiDocument } from "./routes/openapi/document.ts";
 import { registerStatusPage } from "./routes/pages/status.ts";
-import { registerProjectCertificates } from "./routes/projects/certificates.ts";
 import { registerCreateProject } from "./routes/projects/create.ts";
-import { registerReadProjects } from "./routes/projects/read.ts";
+import { registerGetProject } from "./routes/projects/get.ts";
+import { registerListProjects } from "./routes/projects/list.ts";
 import { registerUpdateProject } from "./routes/projects/update.ts";
 import { registerCreateToken } from "./routes/tokens/create.ts";
-import { registerManageTokens } from "./routes/tokens/manage.ts";
+import { registerListTokens } from "./routes/tokens/list.ts";
+import { registerRevokeToken } from "./routes/tokens/revoke.ts";
 import { registerGithubWebhook } from "./routes/webhooks/github.ts";
+import { rejectInvalid } from "./validate.ts";
 
-/** The whole HTTP API with one error handler: every error is `{ error: { code, message, requestId } }`. */
-export function createApp(deps: ApiDeps): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+/**
+ * The whole HTTP API with one error handler: every error is `{ error: { code, message, requestId } }`.
+ * Routes declared with `createRoute` describe themselves; GET /v1/openapi.json serves the result.
+ */
+export function createApp(deps: ApiDeps): ApiApp {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: rejectInvalid });
   app.use(requestId());
   const limit = (maxSize: number) =>
     bodyLimit({
@@ -64,12 +75,15 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   }
   registerGithubWebhook(app, deps);
   registerStatusPage(app, deps);
+  // public, so registered before the token check: the contract and its rendering hold no data
+  registerOpenApiDocument(app);
+  registerDocs(app);
   app.use("/v1/*", requireToken(deps));
   if (deps.rateLimits) {
     const { limiter, deploys } = deps.rateLimits;
     app.use(
       "/v1/deployments",
-      rateLimit(limiter, {
+      rateLimit<AppEnv>(limiter, {
         bucket: "deploy",
         limit: deploys,
         method: "POST",
@@ -78,18 +92,21 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
     );
   }
   registerCreateProject(app, deps);
-  registerReadProjects(app, deps);
+  registerListProjects(app, deps);
+  registerGetProject(app, deps);
   registerUpdateProject(app, deps);
   registerCreateToken(app, deps);
-  registerManageTokens(app, deps);
+  registerListTokens(app, deps);
+  registerRevokeToken(app, deps);
   registerCreateDeployment(app, deps);
   registerGetDeployment(app, deps);
-  registerReadEnvironments(app, deps);
+  registerListEnvironments(app, deps);
+  registerGetEnvironment(app, deps);
   registerDestroyEnvironment(app, deps);
   registerListAllEnvironments(app, deps);
-  registerProjectCertificates(app, deps);
+  registerListCertificates(app, deps);
   registerCaRoot(app, deps);
-  registerMetrics(app, deps);
+  registerScrapeMetrics(app, deps);
 
   app.notFound((c) =>
     c.json(
@@ -110,6 +127,11 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
         { error: { code: error.code, message: error.message, requestId } },
         STATUS_OF[error.code],
       );
+    }
+    // a route's media-type check refuses a JSON content-type with malformed parameters
+    if (error instanceof HTTPException && error.status === 415) {
+      const message = "content-type must be application/json";
+      return c.json({ error: { code: "bad_request", message, requestId } }, 400);
     }
     const cause = driverError(error) as Error;
     if (isUnavailable(error)) {

@@ -1,5 +1,6 @@
 import type { Logger } from "@edgeplane/log";
 import type { Principal, ServiceContext } from "@edgeplane/services";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Queue } from "bullmq";
 import type { RateLimiter } from "./rate-limit.ts";
 
@@ -21,3 +22,6 @@ export type AppEnv = {
     principal: Principal;
   };
 };
+
+/** The API app: a Hono app whose routes also describe themselves for the OpenAPI document. */
+export type ApiApp = OpenAPIHono<AppEnv>;

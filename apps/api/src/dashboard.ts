@@ -7,7 +7,8 @@ import { serveStatic } from "@hono/node-server/serve-static";
 import type { Queue } from "bullmq";
 import type { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
-import type { ApiDeps, AppEnv } from "./context.ts";
+import { bearerToken } from "./auth.ts";
+import type { ApiApp, ApiDeps, AppEnv } from "./context.ts";
 
 export const DASHBOARD_PATH = "/admin/queues";
 
@@ -16,7 +17,7 @@ export const DASHBOARD_PATH = "/admin/queues";
  * the token as password (any user name) so a browser can open the dashboard from its own prompt.
  */
 function presentedToken(header: string | undefined): string | undefined {
-  const bearer = header?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
+  const bearer = bearerToken(header);
   if (bearer) return bearer;
   const basic = header?.match(/^Basic\s+([A-Za-z0-9+/=]+)\s*$/i)?.[1];
   if (!basic) return undefined;
@@ -42,23 +43,34 @@ function requireAdmin(deps: ApiDeps) {
   });
 }
 
+/** The one write the dashboard may make: retrying one job (`PUT /api/queues/:queue/:job/retry`). */
+const RETRY_ONE_JOB = /^\/api\/queues\/[^/]+\/[^/]+\/retry$/;
+
 /**
  * Bull Board at /admin/queues, listing every queue of this instance. Retrying a failed job from it
  * is always safe: jobs are signed, idempotent and checked against Postgres, and a retried job for
- * an environment's current deployment reopens it. Adding or editing jobs is refused: a job the
- * dashboard wrote would carry no valid signature, so workers would refuse it anyway.
+ * an environment's current deployment reopens it. Every other write (adding, editing, removing,
+ * cleaning or promoting jobs, pausing queues, changing concurrency or rate limits, job schedulers,
+ * purging metrics) is refused with 403, whatever route the pinned Bull Board version has for it:
+ * the queues are derived from Postgres, and only edgeplane writes them.
  */
-export function registerDashboard(app: Hono<AppEnv>, deps: ApiDeps, queues: Queue[]): void {
+export function registerDashboard(app: ApiApp, deps: ApiDeps, queues: Queue[]): void {
   app.use(DASHBOARD_PATH, requireAdmin(deps));
   app.use(`${DASHBOARD_PATH}/*`, requireAdmin(deps));
   const refuse = () => {
     throw new DomainError(
       "forbidden",
-      "jobs are signed by edgeplane: the dashboard may retry them, not write them",
+      "the queues are derived from Postgres: the dashboard may retry a job, nothing else",
     );
   };
-  app.post(`${DASHBOARD_PATH}/api/queues/:queueName/add`, refuse);
-  app.patch(`${DASHBOARD_PATH}/api/queues/:queueName/:jobId/update-data`, refuse);
+  app.use(`${DASHBOARD_PATH}/api/*`, async (c, next) => {
+    const method = c.req.method;
+    const path = c.req.path.slice(DASHBOARD_PATH.length);
+    if (method === "GET" || method === "HEAD" || (method === "PUT" && RETRY_ONE_JOB.test(path))) {
+      return next();
+    }
+    refuse();
+  });
 
   const serverAdapter = new HonoAdapter(serveStatic);
   serverAdapter.setBasePath(DASHBOARD_PATH);

@@ -1,10 +1,9 @@
 import { DomainError } from "@edgeplane/domain";
 import type { Logger } from "@edgeplane/log";
 import { getConnInfo } from "@hono/node-server/conninfo";
-import type { Context } from "hono";
+import type { Context, Env } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { Redis } from "ioredis";
-import type { AppEnv } from "./context.ts";
 
 export interface RateLimitVerdict {
   allowed: boolean;
@@ -67,12 +66,15 @@ export function sourceAddress(c: Context): string {
   }
 }
 
-/** 429 with `Retry-After` once `key(c)` made more than `limit` requests in the window; 0 turns it off. */
-export function rateLimit(
+/**
+ * 429 with `Retry-After` once `key(c)` made more than `limit` requests in the window; 0 turns it off.
+ * Generic over the app's env, so this file needs nothing from the app that uses it.
+ */
+export function rateLimit<E extends Env>(
   limiter: RateLimiter,
-  options: { bucket: string; limit: number; method: string; key: (c: Context<AppEnv>) => string },
+  options: { bucket: string; limit: number; method: string; key: (c: Context<E>) => string },
 ) {
-  return createMiddleware<AppEnv>(async (c, next) => {
+  return createMiddleware<E>(async (c, next) => {
     if (options.limit > 0 && c.req.method === options.method) {
       const verdict = await limiter.hit(options.bucket, options.key(c), options.limit);
       if (!verdict.allowed) {

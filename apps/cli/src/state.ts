@@ -15,17 +15,27 @@ async function secretFile(path: string, make: () => string): Promise<string> {
   }
 }
 
+export type SigningKey = ReturnType<typeof generateSigningKey>;
+
+async function signingKeyFile(path: string): Promise<SigningKey> {
+  return JSON.parse(await secretFile(path, () => JSON.stringify(generateSigningKey()))) as SigningKey;
+}
+
 /**
- * The single-machine state `edgeplane up` keeps beside Postgres: the job-signing key pair and,
- * when EDGEPLANE_ADMIN_TOKEN is not given, a generated admin token. All owner-only.
+ * The single-machine state `edgeplane up` keeps beside Postgres, each file owner-only (0600):
+ * - the workers' job-signing key pair, and a pair of the API's own (the API signs the jobs it enqueues,
+ *   and only the workers of those queues trust its public half);
+ * - the key that seals the local CA's private key in Postgres (32 random bytes, base64), for
+ *   worker-ingress only; it never goes into Postgres;
+ * - when EDGEPLANE_ADMIN_TOKEN is not given, a generated admin token.
  */
 export async function loadLocalState(stateDir: string) {
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
-  const keyJson = await secretFile(join(stateDir, "signing-key.json"), () =>
-    JSON.stringify(generateSigningKey()),
-  );
-  const key = JSON.parse(keyJson) as ReturnType<typeof generateSigningKey>;
+  const key = await signingKeyFile(join(stateDir, "signing-key.json"));
+  const apiKey = await signingKeyFile(join(stateDir, "api-signing-key.json"));
+  const caKey = await secretFile(join(stateDir, "ca-key"), () => randomBytes(32).toString("base64"));
   const adminTokenPath = join(stateDir, "admin-token");
   const adminToken = await secretFile(adminTokenPath, () => `epa_${randomBytes(32).toString("base64url")}`);
-  return { key, adminToken, adminTokenPath };
+  return { key, apiKey, caKey, adminToken, adminTokenPath };
 }
+export type LocalState = Awaited<ReturnType<typeof loadLocalState>>;

@@ -5,14 +5,18 @@ import { DockerRuntime } from "@edgeplane/runtime";
 
 try {
   const env = loadConfig(janitorEnv);
-  const runtime = new DockerRuntime({ socketPath: env.DOCKER_SOCKET, instance: env.EDGEPLANE_INSTANCE });
+  const runtime = new DockerRuntime({
+    socketPath: env.DOCKER_SOCKET,
+    instance: env.EDGEPLANE_INSTANCE,
+    timeoutMs: env.EDGEPLANE_DOCKER_TIMEOUT_MS,
+  });
   await bootWorker({
     name: "janitor",
     queue: QUEUES.teardown,
     env,
     setup: async (deps) => {
       await runtime.ping();
-      return teardownEnvironment({ ...deps, runtime });
+      return teardownEnvironment({ ...deps, runtime, instance: env.EDGEPLANE_INSTANCE });
     },
     extraWorkers: async (deps) => {
       const { worker } = await runScheduledWorker({
@@ -25,6 +29,7 @@ try {
           await sweep({
             ...deps,
             runtime,
+            instance: env.EDGEPLANE_INSTANCE,
             stuckAfterMs: env.EDGEPLANE_TEARDOWN_STUCK_MS,
             imageGraceMs: env.EDGEPLANE_IMAGE_GC_GRACE_MS,
           });

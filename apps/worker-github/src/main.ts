@@ -17,7 +17,11 @@ try {
       }
       return reportToGithub({
         ...deps,
-        github: new GithubStatusClient({ baseUrl: env.EDGEPLANE_GITHUB_API_URL, token }),
+        github: new GithubStatusClient({
+          baseUrl: env.EDGEPLANE_GITHUB_API_URL,
+          token,
+          timeoutMs: env.EDGEPLANE_GITHUB_TIMEOUT_MS,
+        }),
         urls: {
           scheme: env.EDGEPLANE_PUBLIC_SCHEME,
           port: env.EDGEPLANE_PUBLIC_PORT ?? env.EDGEPLANE_GATEWAY_PORT,

@@ -51,6 +51,10 @@ try {
             renewBeforeDays: env.EDGEPLANE_TLS_RENEW_BEFORE_DAYS,
             retryAfterMs: env.EDGEPLANE_TLS_RETRY_AFTER_MS,
             localValidDays: env.EDGEPLANE_TLS_LOCAL_VALID_DAYS,
+            // checked at boot to be 32 bytes, base64; only this process is given it
+            ...(env.EDGEPLANE_CA_KEY ? { caKey: Buffer.from(env.EDGEPLANE_CA_KEY, "base64") } : {}),
+            acmeTimeoutMs: env.EDGEPLANE_ACME_TIMEOUT_MS,
+            dnsTimeoutMs: env.EDGEPLANE_DNS_TIMEOUT_MS,
           });
         },
       });

@@ -11,12 +11,17 @@ try {
     queue: QUEUES.reconcile,
     env,
     setup: async (deps) => {
-      const runtime = new DockerRuntime({ socketPath: env.DOCKER_SOCKET, instance: env.EDGEPLANE_INSTANCE });
+      const runtime = new DockerRuntime({
+        socketPath: env.DOCKER_SOCKET,
+        instance: env.EDGEPLANE_INSTANCE,
+        timeoutMs: env.EDGEPLANE_DOCKER_TIMEOUT_MS,
+      });
       await runtime.ping();
       return reconcileEnvironment({
         ...deps,
         runtime,
         instance: env.EDGEPLANE_INSTANCE,
+        pool: { cidr: env.EDGEPLANE_NETWORK_POOL, prefix: env.EDGEPLANE_NETWORK_PREFIX },
         healthTimeoutMs: env.EDGEPLANE_HEALTH_TIMEOUT_MS,
         edge: artifact.edge,
         pullAuth: primaryPullAuth(artifact),

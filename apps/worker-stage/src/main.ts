@@ -12,11 +12,18 @@ try {
     queue: QUEUES.stage,
     env,
     setup: async (deps) => {
-      const runtime = new DockerRuntime({ socketPath: env.DOCKER_SOCKET, instance: env.EDGEPLANE_INSTANCE });
+      const runtime = new DockerRuntime({
+        socketPath: env.DOCKER_SOCKET,
+        instance: env.EDGEPLANE_INSTANCE,
+        timeoutMs: env.EDGEPLANE_DOCKER_TIMEOUT_MS,
+      });
       await runtime.ping();
       // the configured credentials are presented to the primary registry only
       const registry = new RegistryClient({
         credentials: (host) => (host === artifact.primary ? (artifact.credentials ?? undefined) : undefined),
+        timeoutMs: env.EDGEPLANE_REGISTRY_TIMEOUT_MS,
+        // what registries answered stays in the logs; deployments get a generic message
+        log: (fields, message) => deps.log.warn(fields, message),
       });
       return stageImage({
         ...deps,

@@ -151,9 +151,25 @@ export const workerEnv = commonEnv.extend({
 });
 export type WorkerEnv = z.infer<typeof workerEnv>;
 
+/** Runtime settings every process that talks to Docker reads. */
+const runtimeEnv = z.object({
+  DOCKER_SOCKET: z.string().default("/var/run/docker.sock"),
+  /** A Docker call that takes longer fails its attempt (the work converges on retry). */
+  EDGEPLANE_DOCKER_TIMEOUT_MS: positiveMs.default(60_000),
+  /**
+   * Where environments' private networks get their subnets: one subnet of
+   * `EDGEPLANE_NETWORK_PREFIX` bits per environment, from this IPv4 range.
+   */
+  EDGEPLANE_NETWORK_POOL: z
+    .string()
+    .regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, "an IPv4 CIDR range such as 10.213.0.0/16")
+    .default("10.213.0.0/16"),
+  EDGEPLANE_NETWORK_PREFIX: z.coerce.number().int().min(16).max(29).default(27),
+});
+
 export const reconcileEnv = workerEnv
   .extend({
-    DOCKER_SOCKET: z.string().default("/var/run/docker.sock"),
+    ...runtimeEnv.shape,
     EDGEPLANE_HEALTH_TIMEOUT_MS: positiveMs.default(60_000),
     ...artifactEnv.shape,
   })
@@ -162,10 +178,12 @@ export type ReconcileEnv = z.infer<typeof reconcileEnv>;
 
 export const stageEnv = workerEnv
   .extend({
-    DOCKER_SOCKET: z.string().default("/var/run/docker.sock"),
+    ...runtimeEnv.shape,
     ...artifactEnv.shape,
     /** How long staging waits for an image that is not pushed yet, counted from the request. */
     EDGEPLANE_STAGE_WAIT_MS: positiveMs.default(15 * 60 * 1000),
+    /** A registry request (manifest or token) unanswered this long fails its attempt. */
+    EDGEPLANE_REGISTRY_TIMEOUT_MS: positiveMs.default(30_000),
   })
   .superRefine(checkArtifactEnv);
 export type StageEnv = z.infer<typeof stageEnv>;
@@ -183,11 +201,27 @@ export const ingressEnv = workerEnv.extend(gatewayEnv.shape).extend({
   EDGEPLANE_TLS_RETRY_AFTER_MS: positiveMs.default(15 * 60 * 1000),
   /** Validity of certificates from edgeplane's local CA. */
   EDGEPLANE_TLS_LOCAL_VALID_DAYS: z.coerce.number().int().min(1).max(825).default(90),
+  /** An ACME server request unanswered this long fails the attempt (retried after the retry delay). */
+  EDGEPLANE_ACME_TIMEOUT_MS: positiveMs.default(30_000),
+  /** A DNS query or update (RFC 2136, httpreq) unanswered this long fails the attempt. */
+  EDGEPLANE_DNS_TIMEOUT_MS: positiveMs.default(10_000),
+  /**
+   * Encrypts the local CA's private key in Postgres (AES-256-GCM): 32 random bytes, base64. Held
+   * outside Postgres and given to this process only; `edgeplane up` generates one into its state dir.
+   * Unset: certificates from the local CA cannot be issued (the failure is recorded on them).
+   */
+  EDGEPLANE_CA_KEY: z.preprocess(
+    (value) => (value === "" ? undefined : value),
+    z
+      .string()
+      .regex(/^[A-Za-z0-9+/]{43}=$/, "must be 32 random bytes, base64 (openssl rand -base64 32)")
+      .optional(),
+  ),
 });
 export type IngressEnv = z.infer<typeof ingressEnv>;
 
 export const janitorEnv = workerEnv.extend({
-  DOCKER_SOCKET: z.string().default("/var/run/docker.sock"),
+  ...runtimeEnv.shape,
   /** How often the janitor sweeps for closed, expired, stuck and orphaned environments. */
   EDGEPLANE_SWEEP_INTERVAL_MS: positiveMs.default(60_000),
   EDGEPLANE_TEARDOWN_STUCK_MS: positiveMs.default(120_000),
@@ -209,5 +243,7 @@ export const notifyEnv = workerEnv.extend(gatewayEnv.shape).extend({
   EDGEPLANE_GITHUB_TOKEN: z.string().min(1).optional(),
   /** REST root; `https://<host>/api/v3` for GitHub Enterprise Server. */
   EDGEPLANE_GITHUB_API_URL: z.string().url().default("https://api.github.com"),
+  /** A GitHub REST request unanswered this long fails its attempt. */
+  EDGEPLANE_GITHUB_TIMEOUT_MS: positiveMs.default(30_000),
 });
 export type NotifyEnv = z.infer<typeof notifyEnv>;

@@ -1,2 +1,26 @@
-export { apiEnv, type ApiEnv, artifactConfig, type ArtifactConfig, artifactEnv, type ArtifactEnv, checkArtifactEnv, commonEnv, type CommonEnv, gatewayEnv, type GatewayEnv, ingressEnv, type IngressEnv, janitorEnv, type JanitorEnv, notifyEnv, type NotifyEnv, reconcileEnv, type ReconcileEnv, stageEnv, type StageEnv, workerEnv, type WorkerEnv } from "./common.ts";
+export {
+  type ApiEnv,
+  type ArtifactConfig,
+  type ArtifactEnv,
+  apiEnv,
+  artifactConfig,
+  artifactEnv,
+  type CommonEnv,
+  checkArtifactEnv,
+  commonEnv,
+  type GatewayEnv,
+  gatewayEnv,
+  type IngressEnv,
+  ingressEnv,
+  type JanitorEnv,
+  janitorEnv,
+  type NotifyEnv,
+  notifyEnv,
+  type ReconcileEnv,
+  reconcileEnv,
+  type StageEnv,
+  stageEnv,
+  type WorkerEnv,
+  workerEnv,
+} from "./common.ts";
 export { ConfigError, exitOnConfigError, loadConfig } from "./load.ts";

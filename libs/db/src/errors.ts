@@ -57,5 +57,7 @@ export function isUnavailable(error: unknown): boolean {
   if (UNAVAILABLE_CODES.has(sqlState(error) ?? "")) return true;
   // ioredis, for a request-path connection that fails fast (no offline queue) while Redis is away
   const { name = "", message = "" } = (driverError(error) ?? {}) as { name?: string; message?: string };
-  return name === "MaxRetriesPerRequestError" || /^Stream isn't writeable|^Connection is closed/.test(message);
+  return (
+    name === "MaxRetriesPerRequestError" || /^Stream isn't writeable|^Connection is closed/.test(message)
+  );
 }

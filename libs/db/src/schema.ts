@@ -2,6 +2,7 @@
 export * from "./schema/api-tokens.ts";
 export * from "./schema/certificates.ts";
 export * from "./schema/deployments.ts";
+export * from "./schema/environment-networks.ts";
 export * from "./schema/environments.ts";
 export * from "./schema/projects.ts";
 export * from "./schema/runtime-images.ts";

@@ -5,6 +5,7 @@ export const ERROR_CODES = [
   "forbidden",
   "not_found",
   "conflict",
+  "quota_exceeded",
   "payload_too_large",
   "rate_limited",
   "unavailable",

@@ -12,10 +12,21 @@ import {
   type TlsContext,
   tlsContext,
 } from "./sites.ts";
-import { assertDir, assertEnvironmentId, assertHostname, assertListenHost, assertPort } from "./validate.ts";
+import {
+  assertDir,
+  assertEnvironmentId,
+  assertHostname,
+  assertListenHost,
+  assertPort,
+  assertUpstreamHost,
+} from "./validate.ts";
+
+const upstreamAddress = (host: string) => (host.includes(":") ? `[${host}]` : host);
 
 export interface Route {
   hostname: string;
+  /** The IP address the environment is reached at (its container on its own network); default 127.0.0.1. */
+  upstreamHost?: string;
   upstreamPort: number;
   environmentId: string;
   /** File base name under `certs/` of a certificate covering the hostname: served over HTTPS too. */
@@ -113,12 +124,28 @@ ${renderChallengeMap(tls)}${renderHttpsDefault(tls)}${renderSites(tls, listen)}$
 `;
 }
 
+function validateRoute(route: Route): void {
+  assertHostname(route.hostname);
+  if (route.upstreamHost !== undefined) assertUpstreamHost(route.upstreamHost);
+  assertPort(route.upstreamPort, "upstream port");
+  assertEnvironmentId(route.environmentId);
+}
+
+/** Why the gateway would refuse this route, or undefined: lets a caller leave one bad route out. */
+export function routeProblem(route: Route): string | undefined {
+  try {
+    validateRoute(route);
+    return undefined;
+  } catch (error) {
+    if (error instanceof GatewayConfigError) return error.message;
+    throw error;
+  }
+}
+
 function validateRoutes(routes: Route[]): Route[] {
   const seen = new Set<string>();
   for (const route of routes) {
-    assertHostname(route.hostname);
-    assertPort(route.upstreamPort, "upstream port");
-    assertEnvironmentId(route.environmentId);
+    validateRoute(route);
     if (seen.has(route.hostname)) throw new GatewayConfigError(`duplicate hostname ${route.hostname}`);
     seen.add(route.hostname);
   }
@@ -127,7 +154,7 @@ function validateRoutes(routes: Route[]): Route[] {
 
 function renderServer(route: Route, listen: string, tls: TlsContext): string {
   const proxy = `    location / {
-      proxy_pass http://127.0.0.1:${route.upstreamPort};
+      proxy_pass http://${upstreamAddress(route.upstreamHost ?? "127.0.0.1")}:${route.upstreamPort};
     }
 `;
   const acme = siteOf(tls, route.hostname) ? acmeLocation : "";

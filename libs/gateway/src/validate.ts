@@ -24,6 +24,13 @@ export function assertEnvironmentId(id: unknown): asserts id is string {
   }
 }
 
+/** An upstream is an IP literal (a container's address): nginx would resolve a name once, at startup. */
+export function assertUpstreamHost(host: unknown): asserts host is string {
+  if (typeof host !== "string" || isIP(host) === 0) {
+    throw new GatewayConfigError(`invalid upstream address ${JSON.stringify(host)}: expected an IP address`);
+  }
+}
+
 /** The listen address must be an IP literal: nginx would resolve a name once, at startup. */
 export function assertListenHost(host: unknown): asserts host is string {
   if (typeof host !== "string" || isIP(host) === 0) {

@@ -90,7 +90,9 @@ export function send(port: number, host: string, options: SendOptions = {}): Pro
         setTimeout(() => res.resume(), readDelayMs);
       }
     });
-    req.on("error", (error) => reject(Object.assign(error, { reusedSocket: req.reusedSocket })));
+    req.on("error", (error) =>
+      reject(Object.assign(error, { reusedSocket: req.reusedSocket, socket: req.socket })),
+    );
     req.setTimeout(5000, () => req.destroy(new Error("request timed out")));
     req.end(body);
   });

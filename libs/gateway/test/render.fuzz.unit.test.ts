@@ -4,8 +4,50 @@ import { GatewayConfigError } from "../src/errors.ts";
 import { type RenderOptions, type Route, renderNginxConfig } from "../src/render.ts";
 
 const opts: RenderOptions = { dir: "/srv/edgeplane/gateway", listenHost: "127.0.0.1", listenPort: 8080 };
-const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-const validHostname = (h: string) => h.length <= 253 && h.split(".").every((l) => LABEL.test(l));
+
+// The oracles, written from the rules rather than from the code under test.
+const isLowerOrDigit = (c: string) => (c >= "a" && c <= "z") || (c >= "0" && c <= "9");
+/** RFC 1123 label: 1-63 characters of a-z, 0-9 and '-', not starting or ending with '-'. */
+function isDnsLabel(label: string): boolean {
+  if (label.length < 1 || label.length > 63) return false;
+  if (label.startsWith("-") || label.endsWith("-")) return false;
+  return [...label].every((c) => isLowerOrDigit(c) || c === "-");
+}
+/** A host name: labels joined by dots, 253 characters at most. */
+const validHostname = (h: string) => h.length >= 1 && h.length <= 253 && h.split(".").every(isDnsLabel);
+/** An environment id: `env_` then one or more lowercase hex digits. */
+const validEnvironmentId = (id: string) =>
+  id.startsWith("env_") &&
+  id.length > 4 &&
+  [...id.slice(4)].every((c) => (c >= "0" && c <= "9") || (c >= "a" && c <= "f"));
+/**
+ * The nginx variables a config without certificates or sites may use: the fixed proxy headers and
+ * the WebSocket upgrade map. A route adds none.
+ */
+const HEADER_VARIABLES = [
+  "$connection_upgrade",
+  "$host",
+  "$http_upgrade",
+  "$proxy_add_x_forwarded_for",
+  "$remote_addr",
+  "$scheme",
+];
+
+/** The `server { ... }` blocks of a config, by brace depth (quoted strings hold no braces here). */
+function serverBlocks(text: string): string[] {
+  const blocks: string[] = [];
+  for (const match of text.matchAll(/^\s*server \{$/gm)) {
+    let depth = 0;
+    for (let i = (match.index ?? 0) + match[0].length - 1; i < text.length; i++) {
+      if (text[i] === "{") depth++;
+      if (text[i] === "}" && --depth === 0) {
+        blocks.push(text.slice(match.index, i + 1));
+        break;
+      }
+    }
+  }
+  return blocks;
+}
 
 // What an attacker would try to smuggle into a config line: directive ends, blocks, variables,
 // regexes, new lines, includes, and everything else unicode has to offer.
@@ -37,7 +79,28 @@ const environmentId = fc.oneof(fc.stringMatching(/^env_[0-9a-f]{1,20}$/), hostil
 const routes = fc.array(fc.record({ hostname, upstreamPort: port, environmentId }), { maxLength: 6 });
 
 describe("renderNginxConfig under hostile input", () => {
-  it("renders only routes that are entirely valid, and refuses anything else with GatewayConfigError", () => {
+  it("the oracles tell valid names and ids from invalid ones", () => {
+    for (const ok of ["a.test", "pr-1.preview.test", `${"a".repeat(63)}.test`, "x1-2.y"])
+      expect(validHostname(ok)).toBe(true);
+    for (const bad of [
+      "",
+      "a..b",
+      "-a.test",
+      "a-.test",
+      "A.TEST",
+      "a.test ",
+      "a_b.test",
+      `${"a".repeat(64)}.test`,
+    ])
+      expect(validHostname(bad)).toBe(false);
+    expect(validHostname(`${"a.".repeat(126)}a`)).toBe(true); // 253 characters
+    expect(validHostname(`${"a.".repeat(126)}ab`)).toBe(false); // 254 characters
+    for (const ok of ["env_0", "env_0a1b2c"]) expect(validEnvironmentId(ok)).toBe(true);
+    for (const bad of ["env_", "env_0A", "env_g", "prj_0a", " env_0", "env_0\n"])
+      expect(validEnvironmentId(bad)).toBe(false);
+  });
+
+  it("renders only routes that are entirely valid, each proxied to its own port, with no variable or line a route smuggled in; refuses anything else with GatewayConfigError", () => {
     fc.assert(
       fc.property(routes, (input) => {
         const valid =
@@ -47,7 +110,7 @@ describe("renderNginxConfig under hostile input", () => {
               Number.isInteger(r.upstreamPort) &&
               r.upstreamPort >= 1 &&
               r.upstreamPort <= 65535 &&
-              /^env_[0-9a-f]+$/.test(r.environmentId),
+              validEnvironmentId(r.environmentId),
           ) && new Set(input.map((r) => r.hostname)).size === input.length;
         let text: string;
         try {
@@ -62,7 +125,27 @@ describe("renderNginxConfig under hostile input", () => {
         const names = [...text.matchAll(/^\s*server_name (.*);$/gm)].map((m) => m[1]);
         for (const name of names) expect(name === "_" || input.some((r) => r.hostname === name)).toBe(true);
         for (const r of input) expect(text).toContain(`server_name ${r.hostname};`);
-        // nothing outside the allow-lists can appear: no variables but the fixed header ones, no NUL
+        // each route is one server block for its hostname, proxying to its own port and nothing else
+        const blocks = serverBlocks(text);
+        for (const r of input) {
+          const mine = blocks.filter((b) => b.includes(`server_name ${r.hostname};`));
+          expect(mine).toHaveLength(1);
+          expect([...(mine[0] ?? "").matchAll(/proxy_pass (\S+);/g)].map((m) => m[1])).toEqual([
+            `http://127.0.0.1:${r.upstreamPort}`,
+          ]);
+          expect(text).toContain(`# environment ${r.environmentId}\n`);
+        }
+        expect(blocks).toHaveLength(input.length + 1); // and the catch-all
+        // nothing outside the allow-lists can appear: no variables but the fixed header ones
+        expect([...new Set(text.match(/\$[A-Za-z0-9_]+/g) ?? [])].sort()).toEqual(HEADER_VARIABLES);
+        // every line is a comment, a directive ended by ';', or a block opening or closing, as in an
+        // empty config: no value started a line, a block or a directive of its own
+        for (const line of text.split("\n")) {
+          const trimmed = line.trim();
+          if (trimmed === "" || trimmed.startsWith("#")) continue;
+          expect(trimmed, line).toMatch(/(;|\{|\})$/);
+        }
+        expect(text.split("{").length).toBe(text.split("}").length);
         expect(text).not.toContain("\u0000");
       }),
       { numRuns: 300 },

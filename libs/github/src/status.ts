@@ -2,13 +2,14 @@ import { z } from "zod";
 import type { DeploymentStatusState } from "./deployment-state.ts";
 import { STICKY_MARKER } from "./sticky-comment.ts";
 
-
 export interface GithubClientOptions {
   /** REST root; `https://<host>/api/v3` for GitHub Enterprise Server. */
   baseUrl?: string;
   token: string;
   fetch?: typeof fetch;
   userAgent?: string;
+  /** Per request, body included: an unanswered request fails with a GithubApiError saying so (default 30 s). */
+  timeoutMs?: number;
 }
 
 export interface CreateDeploymentInput {
@@ -28,7 +29,8 @@ export interface DeploymentStatusInput {
 
 /**
  * A non-2xx answer (or an unusable one) from the GitHub REST API; status 0 when the client refused to
- * send the request (a pagination link to another origin). The message never carries the token.
+ * send the request (a pagination link to another origin) or got no answer in time. The message never
+ * carries the token.
  */
 export class GithubApiError extends Error {
   override name = "GithubApiError";
@@ -64,6 +66,7 @@ export class GithubStatusClient {
   readonly #token: string;
   readonly #fetch: typeof fetch;
   readonly #userAgent: string;
+  readonly #timeoutMs: number;
 
   constructor(options: GithubClientOptions) {
     if (!options.token) throw new TypeError("GitHub token is empty");
@@ -71,6 +74,7 @@ export class GithubStatusClient {
     this.#token = options.token;
     this.#fetch = options.fetch ?? globalThis.fetch;
     this.#userAgent = options.userAgent ?? "edgeplane";
+    this.#timeoutMs = options.timeoutMs ?? 30_000;
   }
 
   async createDeployment(input: CreateDeploymentInput): Promise<number> {
@@ -133,8 +137,21 @@ export class GithubStatusClient {
     if (url.origin !== this.#baseUrl.origin) {
       throw new GithubApiError(0, method, url.pathname, `refusing to send credentials to ${url.origin}`);
     }
+    const timedOut = (error: unknown): never => {
+      if (error instanceof Error && error.name === "TimeoutError") {
+        throw new GithubApiError(
+          0,
+          method,
+          url.pathname,
+          `GitHub ${method} ${url.pathname} timed out: no answer within ${this.#timeoutMs} ms`,
+        );
+      }
+      throw error;
+    };
+    const signal = AbortSignal.timeout(this.#timeoutMs);
     const response = await this.#fetch(url, {
       method,
+      signal,
       headers: {
         Authorization: `Bearer ${this.#token}`,
         Accept: "application/vnd.github+json",
@@ -143,8 +160,8 @@ export class GithubStatusClient {
         ...(payload === undefined ? {} : { "Content-Type": "application/json" }),
       },
       ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
-    });
-    const text = await response.text();
+    }).catch(timedOut);
+    const text = await response.text().catch(timedOut);
     if (!response.ok) {
       const detail = errorBody.safeParse(safeJson(text));
       const reason = detail.success ? detail.data.message : response.statusText;

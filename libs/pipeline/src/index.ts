@@ -11,5 +11,5 @@ export { stageImage } from "./steps/stage.ts";
 export { type SweepDeps, sweep } from "./steps/sweep.ts";
 export { type JanitorDeps, teardownEnvironment } from "./steps/teardown.ts";
 export { ChallengeStore } from "./tls/challenges.ts";
-export { ensureLocalCa } from "./tls/local-ca.ts";
+export { readLocalCaRoot } from "./tls/local-ca.ts";
 export { type CertificateDeps, maintainCertificates } from "./tls/maintain.ts";

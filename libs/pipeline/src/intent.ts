@@ -1,5 +1,6 @@
 import {
   and,
+  count,
   deploymentEvents,
   deployments,
   type EnvironmentRow,
@@ -8,19 +9,23 @@ import {
   inArray,
   isUniqueViolation,
   lt,
+  ne,
   type ProjectRow,
+  projects,
   sql,
   type Tx,
 } from "@edgeplane/db";
 import {
   badRequest,
   conflict,
+  DomainError,
   environmentKind,
   hostnameFor,
   newId,
   parseImageRef,
   UNFINISHED_PHASES,
 } from "@edgeplane/domain";
+import type { PgUpdateSetSource } from "drizzle-orm/pg-core";
 
 /** Marks every unfinished deployment of an environment older than `generation` superseded. */
 export async function supersedeOlder(tx: Tx, environmentId: string, generation: number) {
@@ -53,6 +58,63 @@ export function assertImageAllowed(project: ProjectRow, image: string): void {
   if (!allowed) throw badRequest(`image ${name} is not in project ${project.name}'s allowedImages`);
 }
 
+/** The longest hostname DNS allows (RFC 1035: 253 characters, 63 per label). */
+const MAX_HOSTNAME = 253;
+
+/** A new environment must fit the project's `maxEnvironments`; the project row is locked meanwhile. */
+async function assertRoomForOneMore(tx: Tx, project: ProjectRow): Promise<void> {
+  // no key update: it serializes quota checks, yet never waits on (nor blocks) the key-share locks
+  // foreign keys to the project take, so it cannot deadlock with a concurrent redeploy
+  await tx.select({ id: projects.id }).from(projects).where(eq(projects.id, project.id)).for("no key update");
+  const [row] = await tx
+    .select({ live: count() })
+    .from(environments)
+    .where(and(eq(environments.projectId, project.id), ne(environments.status, "destroyed")));
+  if ((row?.live ?? 0) >= project.maxEnvironments) {
+    throw new DomainError(
+      "quota_exceeded",
+      `project ${project.name} already has ${project.maxEnvironments} environments, its maxEnvironments: destroy one or raise the limit`,
+    );
+  }
+}
+
+/**
+ * Inserts the environment, or updates it if it exists. Two requests creating the same environment
+ * at once can make the loser trip over the hostname's unique index instead of the (project, name)
+ * one the upsert names: the statement is retried then (in a savepoint), and only a hostname held by
+ * another project is a conflict.
+ */
+async function upsertEnvironment(
+  tx: Tx,
+  project: ProjectRow,
+  hostname: string,
+  values: typeof environments.$inferInsert,
+  set: PgUpdateSetSource<typeof environments>,
+): Promise<EnvironmentRow> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const [env] = await tx.transaction((sp) =>
+        sp
+          .insert(environments)
+          .values(values)
+          .onConflictDoUpdate({ target: [environments.projectId, environments.name], set })
+          .returning(),
+      );
+      if (!env) throw new Error("environment upsert returned nothing");
+      return env;
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      const [holder] = await tx
+        .select({ projectId: environments.projectId })
+        .from(environments)
+        .where(eq(environments.hostname, hostname));
+      if ((holder && holder.projectId !== project.id) || attempt >= 2) {
+        throw conflict(`hostname ${hostname} is already used by another project`);
+      }
+    }
+  }
+}
+
 export interface PullRequestFields {
   pullRequest: number;
   headSha: string;
@@ -78,10 +140,22 @@ export async function recordDeployment(
   assertImageAllowed(project, input.image);
   const deploymentId = newId("deployment");
   const hostname = hostnameFor(input.environment, project.domain);
+  if (hostname.length > MAX_HOSTNAME) {
+    throw badRequest(
+      `hostname ${input.environment}.${project.domain} is longer than DNS allows (${MAX_HOSTNAME} characters)`,
+    );
+  }
+  const [existing] = await tx
+    .select({ status: environments.status })
+    .from(environments)
+    .where(and(eq(environments.projectId, project.id), eq(environments.name, input.environment)));
+  if (!existing || existing.status === "destroyed") await assertRoomForOneMore(tx, project);
   const now = new Date();
-  const [env] = await tx
-    .insert(environments)
-    .values({
+  const env = await upsertEnvironment(
+    tx,
+    project,
+    hostname,
+    {
       id: newId("environment"),
       projectId: project.id,
       name: input.environment,
@@ -93,27 +167,19 @@ export async function recordDeployment(
       currentDeploymentId: deploymentId,
       lastActivityAt: now,
       ...input.pullRequest,
-    })
-    .onConflictDoUpdate({
-      target: [environments.projectId, environments.name],
-      set: {
-        generation: sql`${environments.generation} + 1`,
-        status: "deploying",
-        desiredImage: input.image,
-        desiredDigest: null,
-        currentDeploymentId: deploymentId,
-        destroyedAt: null,
-        lastActivityAt: now,
-        updatedAt: now,
-        ...input.pullRequest,
-      },
-    })
-    .returning()
-    .catch((error: unknown) => {
-      if (isUniqueViolation(error)) throw conflict(`hostname ${hostname} is already used by another project`);
-      throw error;
-    });
-  if (!env) throw new Error("environment upsert returned nothing");
+    },
+    {
+      generation: sql`${environments.generation} + 1`,
+      status: "deploying",
+      desiredImage: input.image,
+      desiredDigest: null,
+      currentDeploymentId: deploymentId,
+      destroyedAt: null,
+      lastActivityAt: now,
+      updatedAt: now,
+      ...input.pullRequest,
+    },
+  );
   const [deployment] = await tx
     .insert(deployments)
     .values({

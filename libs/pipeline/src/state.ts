@@ -9,6 +9,7 @@ import {
   eq,
   isNotNull,
   notInArray,
+  or,
   type ProjectRow,
   projects,
 } from "@edgeplane/db";
@@ -206,19 +207,39 @@ export async function failDeployment(db: Db, envelope: Envelope, error: string):
   await updateEnvironmentAt(db, envelope, { status: "failed" });
 }
 
-/** Every environment the gateway should route, with the port of its newest healthy container. */
-export async function routableEnvironments(db: Db) {
+/**
+ * Every environment the gateway routes, and where to: the container its last ingress routed
+ * (`routed*`), so that a container only enters the gateway through its own environment's ingress,
+ * which records it as routed (reconcile never removes the routed container). The environment
+ * `promote` names (the one an ingress job is switching) is routed to its newest healthy container.
+ */
+export async function routableEnvironments(db: Db, promote?: string) {
   const rows = await db
     .select({
       id: environments.id,
       projectId: environments.projectId,
       hostname: environments.hostname,
-      port: environments.observedHostPort,
-      containerId: environments.observedContainerId,
+      observed: {
+        containerId: environments.observedContainerId,
+        address: environments.observedAddress,
+        port: environments.observedPort,
+      },
+      routed: {
+        containerId: environments.routedContainerId,
+        address: environments.routedAddress,
+        port: environments.routedPort,
+      },
     })
     .from(environments)
     .where(
-      and(isNotNull(environments.observedHostPort), notInArray(environments.status, [...GONE_STATUSES])),
+      and(
+        or(isNotNull(environments.routedAddress), isNotNull(environments.observedAddress)),
+        notInArray(environments.status, [...GONE_STATUSES]),
+      ),
     );
-  return rows.flatMap((r) => (r.port === null ? [] : [{ ...r, port: r.port }]));
+  return rows.flatMap(({ observed, routed, ...row }) => {
+    const target = row.id === promote ? observed : routed;
+    if (!target.containerId || !target.address || !target.port) return [];
+    return [{ ...row, containerId: target.containerId, address: target.address, port: target.port }];
+  });
 }

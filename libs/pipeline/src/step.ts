@@ -86,5 +86,3 @@ async function currentState(db: Db, { envelope, log }: JobContext): Promise<JobS
   }
   return state;
 }
-
-

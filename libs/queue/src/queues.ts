@@ -57,7 +57,8 @@ export function createProducer(options: {
   };
   return {
     async enqueue(name, input, jobId, jobOptions) {
-      const data = options.signer.sign(input);
+      // bound to where it goes: the same signed data under another queue or job id is refused
+      const data = options.signer.sign(input, { queue: name, jobId });
       await queueFor(name).add(name, data, { ...jobOptions, jobId });
     },
     async close() {

@@ -11,11 +11,19 @@ import {
   type Envelope,
   type EnvelopeInput,
   envelopeSchema,
+  type JobBinding,
   type SignedJob,
   signedJobSchema,
 } from "./envelope.ts";
 
-export type RejectReason = "malformed" | "unsigned" | "unknown-key" | "bad-signature" | "stale";
+export type RejectReason =
+  | "malformed"
+  | "unsigned"
+  | "unknown-key"
+  | "bad-signature"
+  | "stale"
+  /** Signed for another queue or another job id than the one it was taken from. */
+  | "misbound";
 
 export class JobRejected extends Error {
   override name = "JobRejected";
@@ -43,7 +51,8 @@ export function generateSigningKey(): { privateKey: string; publicKey: string; k
 
 export interface Signer {
   readonly kid: string;
-  sign(input: EnvelopeInput): SignedJob;
+  /** Signs `input` for exactly one queue and job id: the ones the job is enqueued under. */
+  sign(input: EnvelopeInput, binding: JobBinding): SignedJob;
 }
 
 export function createSigner(privateKeyBase64: string, now: () => number = Date.now): Signer {
@@ -56,8 +65,14 @@ export function createSigner(privateKeyBase64: string, now: () => number = Date.
   const kid = keyId(createPublicKey(privateKey));
   return {
     kid,
-    sign(input) {
-      const envelope: Envelope = envelopeSchema.parse({ ...input, issuedAt: now(), kid });
+    sign(input, binding) {
+      const envelope: Envelope = envelopeSchema.parse({
+        ...input,
+        queue: binding.queue,
+        jobId: binding.jobId,
+        issuedAt: now(),
+        kid,
+      });
       const bytes = JSON.stringify(envelope);
       return { envelope: bytes, signature: sign(null, Buffer.from(bytes), privateKey).toString("base64") };
     },
@@ -88,17 +103,25 @@ export function parsePublicKeys(spec: string): Map<string, KeyObject> {
 }
 
 export interface Verifier {
-  verify(data: unknown): Envelope;
+  /**
+   * The envelope of a job's data, checked. `binding` is where the job was taken from: a worker always
+   * passes it (see runWorker); without it only the signature and age are checked, for tools that read
+   * jobs without running them.
+   */
+  verify(data: unknown, binding?: JobBinding): Envelope;
 }
 
-/** Verifies with public keys only. Throws JobRejected for anything unsigned, tampered, unknown or stale. */
+/**
+ * Verifies with public keys only. Throws JobRejected for anything unsigned, tampered, unknown, stale,
+ * or signed for another queue or job id than `binding`.
+ */
 export function createVerifier(
   publicKeys: Map<string, KeyObject>,
   maxAgeMs: number,
   now: () => number = Date.now,
 ): Verifier {
   return {
-    verify(data) {
+    verify(data, binding) {
       if (data === null || typeof data !== "object" || !("signature" in data)) {
         throw new JobRejected("unsigned", "job carries no signature");
       }
@@ -120,6 +143,10 @@ export function createVerifier(
       const age = now() - envelope.data.issuedAt;
       if (age > maxAgeMs) throw new JobRejected("stale", `envelope issued ${Math.round(age / 1000)}s ago`);
       if (age < -60_000) throw new JobRejected("stale", "envelope issued in the future");
+      if (binding && envelope.data.queue !== binding.queue)
+        throw new JobRejected("misbound", `envelope signed for queue ${envelope.data.queue}`);
+      if (binding && envelope.data.jobId !== binding.jobId)
+        throw new JobRejected("misbound", "envelope signed for another job id");
       return envelope.data;
     },
   };

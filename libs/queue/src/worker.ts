@@ -38,7 +38,8 @@ export function runWorker(options: RunWorkerOptions): Worker {
     async (job, token) => {
       let envelope: Envelope;
       try {
-        envelope = options.verifier.verify(job.data);
+        // BullMQ always has an id for a job it hands out; "" never matches a signed id
+        envelope = options.verifier.verify(job.data, { queue: options.queue, jobId: job.id ?? "" });
       } catch (error) {
         if (error instanceof JobRejected) {
           options.onRejected?.(error.reason);

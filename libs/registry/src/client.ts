@@ -1,5 +1,14 @@
 import { createHash } from "node:crypto";
+import { isIP } from "node:net";
 import type { ImageRef } from "@edgeplane/domain";
+import {
+  hostOf,
+  isForbiddenAddress,
+  isLoopbackHost,
+  isMetadataName,
+  type Lookup,
+  systemLookup,
+} from "./addresses.ts";
 import { ManifestNotFoundError, RegistryError, RegistryUnavailableError } from "./errors.ts";
 import { MANIFEST_TYPES } from "./manifest.ts";
 
@@ -16,11 +25,19 @@ export interface RegistryClientOptions {
   insecure?: string[];
   /** Credentials for a registry, presented in its bearer (or basic) challenge; never logged. */
   credentials?: (registry: string) => RegistryCredentials | undefined;
-  /** Per request for manifests and tokens. */
+  /** Per request for manifests and tokens, body included (default 30 s). */
   timeoutMs?: number;
   /** Per blob download, body included. */
   blobTimeoutMs?: number;
   fetch?: typeof fetch;
+  /** Resolves a token endpoint's host, to refuse one that resolves to a link-local address. */
+  lookup?: Lookup;
+  /**
+   * Where the registry's own answers go (status codes, refused token endpoints): logs only. Errors
+   * thrown carry a generic message, since they end up on deployments (and their status page).
+   * Never given credentials or tokens.
+   */
+  log?: (fields: Record<string, unknown>, message: string) => void;
 }
 
 export interface FetchedManifest {
@@ -29,9 +46,16 @@ export interface FetchedManifest {
   body: Buffer;
 }
 
+const DEFAULT_TIMEOUT_MS = 30_000;
+
 function isLoopback(registry: string): boolean {
-  const host = registry.replace(/:\d+$/, "");
-  return host === "localhost" || host.startsWith("127.") || host === "[::1]";
+  const host = hostOf(registry);
+  return host !== undefined && isLoopbackHost(host);
+}
+
+/** A request that hit its deadline: `fetch` rejects (or a body read breaks off) with a TimeoutError. */
+function isTimeout(error: unknown): boolean {
+  return error instanceof Error && (error.name === "TimeoutError" || isTimeout(error.cause));
 }
 
 const sha256 = (data: Buffer) => `sha256:${createHash("sha256").update(data).digest("hex")}`;
@@ -66,7 +90,7 @@ export class RegistryClient {
     if (header && DIGEST.test(header)) return header;
     response = await this.request(ref.registry, ref.repository, url, "GET");
     this.check(response, ref.registry, ref.repository, reference);
-    return sha256(Buffer.from(await response.arrayBuffer()));
+    return sha256(await this.body(response, ref.registry, "a manifest", this.timeoutMs));
   }
 
   /** A manifest or index by tag or digest; fetched by digest, its content is verified against it. */
@@ -78,7 +102,7 @@ export class RegistryClient {
       "GET",
     );
     this.check(response, registry, repository, reference);
-    const body = Buffer.from(await response.arrayBuffer());
+    const body = await this.body(response, registry, "a manifest", this.timeoutMs);
     const digest = sha256(body);
     if (DIGEST.test(reference) && digest !== reference) {
       throw new RegistryError(
@@ -100,7 +124,8 @@ export class RegistryClient {
     if (response.status === 404)
       throw new RegistryError(`blob ${digest} of ${registry}/${repository} does not exist`, 404);
     this.check(response, registry, repository, digest);
-    if (!response.body) throw new RegistryError(`registry ${registry} sent no body for blob ${digest}`);
+    if (!response.body)
+      throw new RegistryUnavailableError(`registry ${registry} sent no body for blob ${digest}`);
     const hash = createHash("sha256");
     let bytes = 0;
     const reader = response.body.getReader();
@@ -113,7 +138,9 @@ export class RegistryClient {
       }
     } catch (error) {
       throw new RegistryUnavailableError(
-        `download of blob ${digest} from ${registry} broke off: ${(error as Error).message}`,
+        isTimeout(error)
+          ? `download of blob ${digest} from ${registry} timed out after ${timeoutMs} ms`
+          : `download of blob ${digest} from ${registry} broke off`,
       );
     }
     const actual = `sha256:${hash.digest("hex")}`;
@@ -148,9 +175,32 @@ export class RegistryClient {
         `${registry}/${repository}${separator}${reference} does not exist in the registry`,
       );
     }
-    const message = `registry ${registry} answered ${response.status} for ${repository}${separator}${reference}`;
-    if (response.status >= 500) throw new RegistryUnavailableError(message, response.status);
-    throw new RegistryError(message, response.status);
+    const image = `${repository}${separator}${reference}`;
+    // the status goes to the logs and the error's `status`; the message stays generic
+    this.detail({ registry, image, status: response.status }, "registry answered with an error");
+    void response.body?.cancel().catch(() => {});
+    if (response.status >= 500)
+      throw new RegistryUnavailableError(`registry ${registry} is unavailable`, response.status);
+    if (response.status === 401 || response.status === 403)
+      throw new RegistryError(`registry ${registry} refused access to ${image}`, response.status);
+    throw new RegistryError(`registry ${registry} could not serve ${image}`, response.status);
+  }
+
+  private detail(fields: Record<string, unknown>, message: string): void {
+    this.options.log?.(fields, message);
+  }
+
+  /** Reads a body under the request's deadline; a timeout or a break names what was being read. */
+  private async body(response: Response, registry: string, what: string, timeoutMs: number): Promise<Buffer> {
+    try {
+      return Buffer.from(await response.arrayBuffer());
+    } catch (error) {
+      if (isTimeout(error))
+        throw new RegistryUnavailableError(
+          `registry ${registry} timed out after ${timeoutMs} ms sending ${what}`,
+        );
+      throw new RegistryUnavailableError(`registry ${registry} broke off sending ${what}`);
+    }
   }
 
   private async request(
@@ -158,7 +208,7 @@ export class RegistryClient {
     repository: string,
     url: string,
     method: "HEAD" | "GET",
-    timeoutMs = this.options.timeoutMs ?? 15_000,
+    timeoutMs = this.timeoutMs,
     extraHeaders: Record<string, string> = {},
   ): Promise<Response> {
     const scope = `repository:${repository}:pull`;
@@ -173,6 +223,10 @@ export class RegistryClient {
         },
         signal: AbortSignal.timeout(timeoutMs),
       }).catch((error: Error) => {
+        if (isTimeout(error))
+          throw new RegistryUnavailableError(
+            `registry ${registry} timed out: no answer within ${timeoutMs} ms for ${repository}`,
+          );
         throw new RegistryUnavailableError(`registry ${registry} unreachable: ${describe(error)}`);
       });
     const cached = this.tokens.get(tokenKey);
@@ -204,24 +258,84 @@ export class RegistryClient {
       [...challenge.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]?.toLowerCase(), m[2]]),
     ) as Record<string, string | undefined>;
     if (!params.realm) return undefined;
-    const url = new URL(params.realm);
+    const url = await this.tokenEndpoint(registry, params.realm);
     if (params.service) url.searchParams.set("service", params.service);
     url.searchParams.set("scope", params.scope ?? scope);
+    const timeoutMs = this.timeoutMs;
+    const signal = AbortSignal.timeout(timeoutMs);
     const response = await this.fetch(url, {
       headers: basic ? { Authorization: basic } : {},
-      signal: AbortSignal.timeout(this.options.timeoutMs ?? 15_000),
+      // a redirect would lead the credentials past the checks of tokenEndpoint
+      redirect: "manual",
+      signal,
     }).catch((error: Error) => {
+      if (isTimeout(error))
+        throw new RegistryUnavailableError(
+          `token endpoint of ${registry} timed out: no answer within ${timeoutMs} ms`,
+        );
       throw new RegistryUnavailableError(`token endpoint of ${registry} unreachable: ${describe(error)}`);
     });
     if (!response.ok) {
-      const message = `token endpoint of ${registry} answered ${response.status}`;
-      throw response.status >= 500
-        ? new RegistryUnavailableError(message, response.status)
-        : new RegistryError(message, response.status);
+      void response.body?.cancel().catch(() => {});
+      this.detail({ registry, status: response.status }, "token endpoint answered with an error");
+      if (response.status >= 500)
+        throw new RegistryUnavailableError(`token endpoint of ${registry} is unavailable`, response.status);
+      if (response.status === 401 || response.status === 403)
+        throw new RegistryError(`token endpoint of ${registry} refused the credentials`, response.status);
+      throw new RegistryError(`token endpoint of ${registry} gave no token`, response.status);
     }
-    const body = (await response.json()) as { token?: string; access_token?: string };
-    const token = body.token ?? body.access_token;
-    return token ? `Bearer ${token}` : undefined;
+    const text = (await this.body(response, registry, "a token", timeoutMs)).toString("utf8");
+    let body: { token?: unknown; access_token?: unknown };
+    try {
+      body = JSON.parse(text) as typeof body;
+    } catch {
+      // the parser's message quotes the body: keep it out of the error
+      this.detail({ registry }, "token endpoint answered with something other than JSON");
+      throw new RegistryError(`token endpoint of ${registry} gave no token`);
+    }
+    const token = body?.token ?? body?.access_token;
+    return typeof token === "string" && token !== "" ? `Bearer ${token}` : undefined;
+  }
+
+  /**
+   * The URL of the token endpoint a registry's challenge names, if it is a place credentials may go:
+   * https, or plain http when both the registry and the endpoint are loopback; never a link-local or
+   * cloud-metadata address, whatever the scheme (also checked on what its name resolves to). The
+   * refusal names no part of the realm: the registry chose it.
+   */
+  private async tokenEndpoint(registry: string, realm: string): Promise<URL> {
+    const refuse = (reason: string): never => {
+      this.detail({ registry, realm, reason }, "refused the token endpoint a registry named");
+      throw new RegistryError(`refused the token endpoint registry ${registry} named: ${reason}`);
+    };
+    let url: URL;
+    try {
+      url = new URL(realm);
+    } catch {
+      return refuse("not a URL");
+    }
+    const host = url.hostname.replace(/^\[|\]$/g, "").toLowerCase();
+    if (url.protocol !== "https:" && url.protocol !== "http:") return refuse("not http(s)");
+    if (url.username || url.password) return refuse("carries credentials");
+    if (url.protocol === "http:" && !(isLoopback(registry) && isLoopbackHost(host)))
+      return refuse("plain http is only followed from a loopback registry to loopback");
+    if (isMetadataName(host) || isForbiddenAddress(host)) return refuse("a link-local or metadata address");
+    if (isIP(host) === 0 && host !== "localhost") {
+      const addresses = await (this.options.lookup ?? systemLookup)(host).catch(() => {
+        throw new RegistryUnavailableError(
+          `token endpoint of ${registry} unreachable: its name does not resolve`,
+        );
+      });
+      if (addresses.some((a) => isForbiddenAddress(a.address)))
+        return refuse("a name resolving to a link-local or metadata address");
+      if (url.protocol === "http:" && !addresses.every((a) => isLoopbackHost(a.address)))
+        return refuse("plain http is only followed from a loopback registry to loopback");
+    }
+    return url;
+  }
+
+  private get timeoutMs(): number {
+    return this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   }
 }
 

@@ -1,4 +1,20 @@
-export { type FetchedManifest, RegistryClient, type RegistryClientOptions, type RegistryCredentials } from "./client.ts";
+export {
+  type FetchedManifest,
+  RegistryClient,
+  type RegistryClientOptions,
+  type RegistryCredentials,
+} from "./client.ts";
 export { ManifestNotFoundError, RegistryError, RegistryUnavailableError } from "./errors.ts";
-export { type Descriptor, hostPlatform, IMAGE_MANIFEST_TYPES, imageBlobs, INDEX_TYPES, type Manifest, MANIFEST_TYPES, parseManifest, type Platform, selectPlatform } from "./manifest.ts";
-export { warmImage, type WarmReport } from "./warm.ts";
+export {
+  type Descriptor,
+  hostPlatform,
+  IMAGE_MANIFEST_TYPES,
+  INDEX_TYPES,
+  imageBlobs,
+  MANIFEST_TYPES,
+  type Manifest,
+  type Platform,
+  parseManifest,
+  selectPlatform,
+} from "./manifest.ts";
+export { type WarmReport, warmImage } from "./warm.ts";

@@ -31,3 +31,8 @@ export function labelsFor(input: {
   }
   return labels;
 }
+
+/** The name of an environment's private network on an edgeplane instance. */
+export function networkNameFor(instance: string, environmentId: string): string {
+  return `ep-${instance}-${environmentId}`;
+}

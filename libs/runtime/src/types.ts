@@ -12,6 +12,34 @@ export interface ContainerSpec {
   env: Record<string, string>;
   memoryBytes?: number;
   nanoCpus?: number;
+  /**
+   * The environment's own network and the container's fixed address on it: the gateway reaches the
+   * container there, restarts included. Nothing is published on the host. Without it the container
+   * has no network at all.
+   */
+  network?: { name: string; address: string };
+}
+
+/** An environment's private network, as edgeplane creates it. */
+export interface NetworkSpec {
+  instance: string;
+  projectId: string;
+  environmentId: string;
+  name: string;
+  /** IPv4 CIDR, e.g. `10.213.0.32/27`. */
+  subnet: string;
+}
+
+export interface ManagedNetwork {
+  id: string;
+  name: string;
+  environmentId: string;
+  subnet: string | null;
+}
+
+/** Another network already uses the subnet asked for (one edgeplane does not own, or another instance's). */
+export class SubnetTaken extends Error {
+  override name = "SubnetTaken";
 }
 
 export interface ManagedContainer {
@@ -21,7 +49,8 @@ export interface ManagedContainer {
   environmentId: string;
   generation: number;
   running: boolean;
-  hostPort: number | null;
+  /** Its address on its environment's network; null without one. */
+  address: string | null;
 }
 
 /** Credentials for one pull from a private registry; never logged. */
@@ -46,7 +75,17 @@ export interface Runtime {
    */
   removeImage(image: string): Promise<"removed" | "absent" | "in-use">;
   list(filter?: { environmentId?: string }): Promise<ManagedContainer[]>;
+  /** Creates the environment's network unless it exists with that subnet; throws SubnetTaken. */
+  ensureNetwork(spec: NetworkSpec): Promise<ManagedNetwork>;
+  /** This instance's environment networks, by label. */
+  listNetworks(): Promise<ManagedNetwork[]>;
+  /** Removes a network of this instance; idempotent. */
+  removeNetwork(name: string): Promise<void>;
   start(spec: ContainerSpec): Promise<ManagedContainer>;
+  /** Starts a stopped container of this instance again (same id, same address); idempotent. */
+  resume(id: string): Promise<void>;
   remove(id: string): Promise<void>;
   logsTail(id: string, lines: number): Promise<string>;
+  /** The exit code of a container that stopped; null while it runs or when it is gone. */
+  exitCode(id: string): Promise<number | null>;
 }

@@ -1,5 +1,8 @@
 // What the API calls: verbs over intent (one transaction each), the views they answer with, and reading
 // TLS state. What workers run lives in @edgeplane/pipeline.
+//
+// Every verb has one shape, `verb({ ctx, principal, input })`, and authorizes inside itself. The
+// public verbs (`hostStatus`, `receiveGithubWebhook`) take no principal: see their comments.
 export {
   authenticate,
   authorize,
@@ -18,11 +21,17 @@ export {
 export { destroyEnvironment } from "./environments/destroy.ts";
 export { listAllEnvironments } from "./environments/list-all.ts";
 export { getEnvironment, listEnvironments } from "./environments/read.ts";
-export { receiveGithubWebhook, type WebhookHeaders, type WebhookOutcome } from "./github/webhook.ts";
+export {
+  receiveGithubWebhook,
+  type WebhookHeaders,
+  type WebhookOutcome,
+  webhookOutcomeSchema,
+} from "./github/webhook.ts";
 export { createMetrics } from "./metrics/collect.ts";
+export { scrapeMetrics } from "./metrics/scrape.ts";
 export { hostStatus } from "./pages/host-status.ts";
 export { createProject } from "./projects/create.ts";
-export { findProjectByName, listProjects } from "./projects/find.ts";
+export { getProject, listProjects } from "./projects/read.ts";
 export {
   allowedImagePrefix,
   type CreateProjectInput,
@@ -33,7 +42,38 @@ export {
 } from "./projects/schemas.ts";
 export { updateProject } from "./projects/update.ts";
 export { localCaRoot } from "./tls/ca-root.ts";
-export { certificateView, listCertificates } from "./tls/read.ts";
-export { type CreateTokenInput, createToken, createTokenInput } from "./tokens/create.ts";
-export { listTokens, revokeToken } from "./tokens/list.ts";
-export { deploymentView, environmentView, projectView, urlOf } from "./views.ts";
+export {
+  type CertificateView,
+  certificateView,
+  certificateViewSchema,
+  listCertificates,
+} from "./tls/read.ts";
+export {
+  type CreatedToken,
+  type CreateTokenInput,
+  createdTokenSchema,
+  createToken,
+  createTokenInput,
+} from "./tokens/create.ts";
+export {
+  listTokens,
+  type RevokedToken,
+  revokedTokenSchema,
+  revokeToken,
+  type TokenView,
+  tokenViewSchema,
+} from "./tokens/list.ts";
+export {
+  type DeploymentDetail,
+  type DeploymentView,
+  deploymentDetailSchema,
+  deploymentView,
+  deploymentViewSchema,
+  type EnvironmentView,
+  environmentView,
+  environmentViewSchema,
+  type ProjectView,
+  projectView,
+  projectViewSchema,
+  urlOf,
+} from "./views.ts";

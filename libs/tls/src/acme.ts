@@ -25,7 +25,11 @@ export interface AcmeIssueOptions {
   http?: Http01Responder;
   /** Progress lines for the logs; they never carry key material. */
   log?: (message: string, fields?: Record<string, unknown>) => void;
+  /** Per request to the ACME server: an unanswered one fails the order, saying so (default 30 s). */
+  timeoutMs?: number;
 }
+
+const DEFAULT_TIMEOUT_MS = 30_000;
 
 export interface AcmeCertificate {
   certPem: string;
@@ -43,13 +47,45 @@ settings.retryDefaultDelay = 1;
 
 /** Trust for ACME servers with a private CA, by origin; every request to that origin uses its agent. */
 const agents = new Map<string, { bundle: string; agent: Agent }>();
+/** Deadlines by origin (the last order's setting); acme-client gives none of its own. */
+const deadlines = new Map<string, number>();
+/**
+ * Origins whose requests hit their deadline during the current order. acme-client answers a request
+ * that got no response with a TypeError that has lost the cause; a timer beside axios's own deadline
+ * (started first, so it fires first) keeps it, and is cleared once a response comes.
+ */
+const timedOut = new Set<string>();
+type Timed = { edgeplaneDeadline?: NodeJS.Timeout };
 acme.axios.interceptors.request.use((config) => {
   if (config.url) {
-    const entry = agents.get(new URL(config.url).origin);
+    const origin = new URL(config.url).origin;
+    const entry = agents.get(origin);
     if (entry) config.httpsAgent = entry.agent;
+    const timeoutMs = deadlines.get(origin) ?? DEFAULT_TIMEOUT_MS;
+    const timed = config as Timed;
+    clearTimeout(timed.edgeplaneDeadline); // a retry of the same request
+    timed.edgeplaneDeadline = setTimeout(() => timedOut.add(origin), timeoutMs).unref();
+    config.timeout = timeoutMs;
   }
   return config;
 });
+acme.axios.interceptors.response.use(
+  (response) => {
+    clearTimeout((response.config as Timed).edgeplaneDeadline);
+    return response;
+  },
+  (error: unknown) => {
+    clearTimeout((error as { config?: Timed }).config?.edgeplaneDeadline);
+    return Promise.reject(error);
+  },
+);
+
+/** An axios request that hit its deadline (`timeout of N ms exceeded`), or wraps one. */
+function isTimeout(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  return code === "ECONNABORTED" || code === "ETIMEDOUT" || isTimeout(error.cause);
+}
 
 function trust(directoryUrl: string, caBundle: string | undefined): void {
   const origin = new URL(directoryUrl).origin;
@@ -68,24 +104,37 @@ function trust(directoryUrl: string, caBundle: string | undefined): void {
  * Fetches the directory once with the same trust acme-client will use. An unreachable server fails here
  * with the cause (`ECONNREFUSED`), where acme-client would fail with a TypeError once its retries ran out.
  */
-function probeDirectory(directoryUrl: string): Promise<void> {
+function probeDirectory(directoryUrl: string, timeoutMs: number): Promise<void> {
   const url = new URL(directoryUrl);
   const agent = agents.get(url.origin)?.agent;
+  const where = `ACME directory ${url.origin}${url.pathname}`;
   return new Promise((resolve, reject) => {
     const send = url.protocol === "https:" ? httpsRequest : httpRequest;
-    const req = send(url, { method: "GET", timeout: 10_000, ...(agent ? { agent } : {}) }, (res) => {
+    const req = send(url, { method: "GET", ...(agent ? { agent } : {}) }, (res) => {
       res.resume();
+      clearTimeout(timer);
       if ((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300) resolve();
-      else reject(new Error(`ACME directory ${url.origin}${url.pathname} answered ${res.statusCode}`));
+      else reject(new Error(`${where} answered ${res.statusCode}`));
     });
-    req.on("timeout", () => req.destroy(new Error("timed out")));
-    req.on("error", (error: NodeJS.ErrnoException) =>
-      reject(
-        new Error(`ACME directory ${url.origin}${url.pathname} unreachable: ${error.code ?? error.message}`),
-      ),
+    // a deadline for the answer as a whole, not an idle timeout a trickling server could keep alive
+    const timer = setTimeout(
+      () => req.destroy(new AcmeTimeoutError(`${where} timed out: no answer within ${timeoutMs} ms`)),
+      timeoutMs,
     );
+    req.on("error", (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(
+        error instanceof AcmeTimeoutError
+          ? error
+          : new Error(`${where} unreachable: ${error.code ?? error.message}`),
+      );
+    });
     req.end();
   });
+}
+
+class AcmeTimeoutError extends Error {
+  override name = "AcmeTimeoutError";
 }
 
 export async function createAcmeAccountKey(): Promise<string> {
@@ -106,21 +155,28 @@ export function splitChain(fullChain: string): { certPem: string; chainPem: stri
  * Challenge records are removed whatever the outcome. The certificate key is a fresh ECDSA P-256 key.
  */
 export async function issueAcmeCertificate(options: AcmeIssueOptions): Promise<AcmeCertificate> {
+  const origin = new URL(options.directoryUrl).origin;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  deadlines.set(origin, timeoutMs);
+  timedOut.delete(origin);
   try {
-    return await order(options);
+    return await order(options, timeoutMs);
   } catch (error) {
+    if (error instanceof AcmeTimeoutError) throw error;
+    if (isTimeout(error) || timedOut.has(origin))
+      throw new AcmeTimeoutError(`ACME server at ${origin} timed out: no answer within ${timeoutMs} ms`);
     // acme-client ends its retries on a connection error with a TypeError about a missing response
     if (error instanceof TypeError && /undefined/.test(error.message)) {
-      throw new Error(`lost the connection to the ACME server at ${new URL(options.directoryUrl).origin}`);
+      throw new Error(`lost the connection to the ACME server at ${origin}`);
     }
     throw error;
   }
 }
 
-async function order(options: AcmeIssueOptions): Promise<AcmeCertificate> {
+async function order(options: AcmeIssueOptions, timeoutMs: number): Promise<AcmeCertificate> {
   const log = options.log ?? (() => {});
   trust(options.directoryUrl, options.caBundle);
-  await probeDirectory(options.directoryUrl);
+  await probeDirectory(options.directoryUrl, timeoutMs);
   const client = new acme.Client({
     directoryUrl: options.directoryUrl,
     accountKey: options.accountKeyPem,

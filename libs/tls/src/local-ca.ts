@@ -1,10 +1,18 @@
-import { createPrivateKey, type KeyObject, randomBytes, webcrypto } from "node:crypto";
+import { createPrivateKey, createPublicKey, type KeyObject, randomBytes, webcrypto } from "node:crypto";
 import { isCertificateName } from "./dns-name.ts";
+import {
+  decodePermittedDomains,
+  encodeNameConstraints,
+  NAME_CONSTRAINTS_OID,
+  normalizeDomains,
+  withinDomain,
+} from "./name-constraints.ts";
 import {
   AuthorityKeyIdentifierExtension,
   BasicConstraintsExtension,
   ExtendedKeyUsage,
   ExtendedKeyUsageExtension,
+  Extension,
   KeyUsageFlags,
   KeyUsagesExtension,
   SubjectAlternativeNameExtension,
@@ -68,11 +76,39 @@ function certificatePem(cert: X509Certificate): string {
   return `${cert.toString("pem")}\n`;
 }
 
-export async function createLocalCa(options: { commonName?: string; now?: Date } = {}): Promise<LocalCa> {
+/** The key pair of an existing CA key, to issue its root again (same key, so its leaves still chain). */
+async function existingKeys(keyPem: string): Promise<webcrypto.CryptoKeyPair> {
+  const spki = createPublicKey(keyPem).export({ type: "spki", format: "der" });
+  return {
+    privateKey: await importSigningKey(keyPem),
+    publicKey: await crypto.subtle.importKey("spki", spki, keyAlgorithm, true, ["verify"]),
+  };
+}
+
+export interface LocalCaOptions {
+  commonName?: string;
+  now?: Date;
+  /**
+   * The DNS domains the CA may certify (each with every name below it), as a critical name
+   * constraint; IP addresses are excluded then. Without it the CA is unconstrained (tests only).
+   */
+  permittedDomains?: string[];
+  /** Issue the root again for this existing key (PEM) instead of a new one. */
+  keyPem?: string;
+}
+
+/**
+ * A self-signed root. With `keyPem`, the root of an existing CA issued again (with other name
+ * constraints, say): same subject and key, so certificates it issued before still chain to it.
+ */
+export async function createLocalCa(options: LocalCaOptions = {}): Promise<LocalCa> {
   const commonName = options.commonName ?? "edgeplane local CA";
   if (commonName.trim() === "") throw new Error("local CA common name must not be empty");
   const now = options.now ?? new Date();
-  const keys = await generateKeys();
+  const keys = options.keyPem ? await existingKeys(options.keyPem) : await generateKeys();
+  const constraints = options.permittedDomains
+    ? [new Extension(NAME_CONSTRAINTS_OID, true, encodeNameConstraints(options.permittedDomains))]
+    : [];
   const notAfter = new Date(now.getTime());
   notAfter.setUTCFullYear(notAfter.getUTCFullYear() + 10);
   const cert = await X509CertificateGenerator.createSelfSigned(
@@ -87,11 +123,28 @@ export async function createLocalCa(options: { commonName?: string; now?: Date }
         new BasicConstraintsExtension(true, 0, true),
         new KeyUsagesExtension(KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign, true),
         await SubjectKeyIdentifierExtension.create(keys.publicKey, false, crypto),
+        ...constraints,
       ],
     },
     crypto,
   );
-  return { certPem: certificatePem(cert), keyPem: await privateKeyPem(keys.privateKey) };
+  return {
+    certPem: certificatePem(cert),
+    keyPem: options.keyPem ?? (await privateKeyPem(keys.privateKey)),
+  };
+}
+
+/** The DNS domains a CA root may certify; undefined when it carries no name constraints. */
+export function permittedDomains(certPem: string): string[] | undefined {
+  const extension = new X509Certificate(certPem).getExtension(NAME_CONSTRAINTS_OID);
+  return extension ? decodePermittedDomains(Buffer.from(extension.value)) : undefined;
+}
+
+/** Whether a CA root's name constraints cover every one of `domains` (an unconstrained root does not). */
+export function coversDomains(certPem: string, domains: string[]): boolean {
+  const permitted = permittedDomains(certPem);
+  if (!permitted) return false;
+  return normalizeDomains(domains).every((d) => permitted.some((p) => withinDomain(d, p)));
 }
 
 /**

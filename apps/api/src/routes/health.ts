@@ -1,7 +1,6 @@
-import type { Hono } from "hono";
-import type { ApiDeps, AppEnv } from "../context.ts";
+import type { ApiApp, ApiDeps } from "../context.ts";
 
-export function registerHealth(app: Hono<AppEnv>, deps: ApiDeps) {
+export function registerHealth(app: ApiApp, deps: ApiDeps) {
   app.get("/healthz", (c) => c.json({ ok: true }));
   app.get("/readyz", async (c) => {
     await deps.checkReady();

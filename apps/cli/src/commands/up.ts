@@ -15,10 +15,10 @@ import { createLogger } from "@edgeplane/log";
 import { syncGateway } from "@edgeplane/pipeline";
 import { formatLogLine, Supervisor } from "@edgeplane/supervisor";
 import { z } from "zod";
-import { loadLocalState } from "../state.ts";
+import { type LocalState, loadLocalState, type SigningKey } from "../state.ts";
 
 const ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
-const APPS = [
+export const APPS = [
   { name: "api", entry: "apps/api/src/main.ts", schema: apiEnv },
   { name: "worker-stage", entry: "apps/worker-stage/src/main.ts", schema: stageEnv },
   { name: "worker-reconcile", entry: "apps/worker-reconcile/src/main.ts", schema: reconcileEnv },
@@ -34,6 +34,45 @@ const upEnv = z.object({
   EDGEPLANE_API_HOST: z.string().default("127.0.0.1"),
   EDGEPLANE_API_PORT: z.coerce.number().int().min(1).max(65535).default(3000),
 });
+
+type AppName = (typeof APPS)[number]["name"];
+
+/** Queues the API enqueues to: only their workers trust the API's signing key. */
+const TRUSTS_API: ReadonlySet<AppName> = new Set(["worker-stage", "janitor", "worker-github"]);
+
+/** Names of variables that hold secrets: a child gets one only if its own configuration declares it. */
+const SECRET = /(?:TOKEN|SECRET|PASSWORD|_KEY)$/;
+
+const publicKey = (key: SigningKey) => `${key.kid}=${key.publicKey}`;
+
+/**
+ * The environment of one child: what every child shares, minus every secret its schema does not
+ * declare, plus its own secrets. The API signs with a key pair of its own, trusted only by the
+ * workers of the queues it enqueues to (stage, teardown, notify); the workers sign with theirs. The
+ * admin token goes to the API only, the CA key (which opens the local CA's private key) to
+ * worker-ingress only, registry and GitHub credentials only to the workers that declare them.
+ */
+export function childEnvironment(
+  app: (typeof APPS)[number],
+  shared: Record<string, string | undefined>,
+  state: Pick<LocalState, "key" | "apiKey" | "caKey" | "adminToken">,
+): Record<string, string | undefined> {
+  const declared = new Set(Object.keys(app.schema.shape));
+  const env = Object.fromEntries(
+    Object.entries(shared).filter(([name]) => !SECRET.test(name) || declared.has(name)),
+  );
+  const api = app.name === "api";
+  env.EDGEPLANE_SIGNING_KEY = (api ? state.apiKey : state.key).privateKey;
+  env.EDGEPLANE_PUBLIC_KEYS =
+    api || TRUSTS_API.has(app.name)
+      ? `${publicKey(state.key)},${publicKey(state.apiKey)}`
+      : publicKey(state.key);
+  delete env.EDGEPLANE_ADMIN_TOKEN;
+  delete env.EDGEPLANE_CA_KEY;
+  if (api) env.EDGEPLANE_ADMIN_TOKEN = shared.EDGEPLANE_ADMIN_TOKEN ?? state.adminToken;
+  if (app.name === "worker-ingress") env.EDGEPLANE_CA_KEY = shared.EDGEPLANE_CA_KEY ?? state.caKey;
+  return env;
+}
 
 /** The API as the gateway reaches it for status pages: a wildcard listen address is reached on loopback. */
 function controlUrl(host: string, port: number): string {
@@ -53,19 +92,19 @@ export async function up(): Promise<void> {
   const env = loadConfig(upEnv);
   const stateDir = resolve(env.EDGEPLANE_STATE_DIR);
   const state = await loadLocalState(stateDir);
-  const childEnv: Record<string, string | undefined> = {
+  const shared: Record<string, string | undefined> = {
     ...process.env,
     DATABASE_URL: env.DATABASE_URL,
     EDGEPLANE_GATEWAY_DIR: resolve(stateDir, "gateway"),
-    EDGEPLANE_SIGNING_KEY: state.key.privateKey,
-    EDGEPLANE_PUBLIC_KEYS: `${state.key.kid}=${state.key.publicKey}`,
-    EDGEPLANE_ADMIN_TOKEN: process.env.EDGEPLANE_ADMIN_TOKEN ?? state.adminToken,
     EDGEPLANE_CONTROL_URL:
       process.env.EDGEPLANE_CONTROL_URL ?? controlUrl(env.EDGEPLANE_API_HOST, env.EDGEPLANE_API_PORT),
   };
+  const children = APPS.map((app) => ({ app, env: childEnvironment(app, shared, state) }));
   // every child's configuration is checked before anything starts
-  for (const app of APPS) loadConfig(app.schema, childEnv);
-  const gatewayEnv = loadConfig(ingressEnv, childEnv);
+  for (const child of children) loadConfig(child.app.schema, child.env);
+  const ingress = children.find(({ app }) => app.name === "worker-ingress");
+  if (!ingress) throw new Error("worker-ingress is not among the apps");
+  const gatewayEnv = loadConfig(ingressEnv, ingress.env);
 
   await migrateDatabase(env.DATABASE_URL);
   log.info("migrations applied");
@@ -87,12 +126,12 @@ export async function up(): Promise<void> {
     write: (line) => process.stdout.write(`${line}\n`),
     jsonLogs: env.EDGEPLANE_LOG_FORMAT === "json",
   });
-  for (const app of APPS) {
+  for (const child of children) {
     supervisor.start({
-      name: app.name,
+      name: child.app.name,
       command: process.execPath,
-      args: ["--import", "tsx", resolve(ROOT, app.entry)],
-      env: childEnv,
+      args: ["--import", "tsx", resolve(ROOT, child.app.entry)],
+      env: child.env,
     });
   }
   if (!process.env.EDGEPLANE_ADMIN_TOKEN) {

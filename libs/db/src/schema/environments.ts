@@ -21,10 +21,14 @@ export const environments = pgTable(
     currentDeploymentId: text("current_deployment_id"),
     /** The newest healthy container for the current generation (set by worker-reconcile). */
     observedContainerId: text("observed_container_id"),
-    observedHostPort: integer("observed_host_port"),
-    /** The container the gateway routes to (set by worker-ingress after a reload). */
+    /** Its address on the environment's own network: fixed for as long as the container lives. */
+    observedAddress: text("observed_address"),
+    /** The port it serves on at that address (the project's port when it started). */
+    observedPort: integer("observed_host_port"),
+    /** The container the gateway routes to (set by worker-ingress after a reload), at that address. */
     routedContainerId: text("routed_container_id"),
-    routedHostPort: integer("routed_host_port"),
+    routedAddress: text("routed_address"),
+    routedPort: integer("routed_host_port"),
     pullRequest: integer("pull_request"),
     /** The pull request as last applied: decides ordering of late webhook deliveries. */
     headSha: text("head_sha"),

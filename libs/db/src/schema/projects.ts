@@ -25,6 +25,8 @@ export const projects = pgTable(
     /** Resource limits for every container of the project. */
     memoryMb: integer("memory_mb").notNull().default(512),
     cpuMillis: integer("cpu_millis").notNull().default(1000),
+    /** How many environments (not destroyed) the project may have; one more is refused. */
+    maxEnvironments: integer("max_environments").notNull().default(50),
     /** TLS at the gateway: `{ mode: "off" | "local" | "acme", ... }` (validated by the API's schema). */
     tls: jsonb("tls").$type<Record<string, unknown>>().notNull().default({ mode: "off" }),
     createdAt: createdAt(),

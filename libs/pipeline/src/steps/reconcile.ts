@@ -4,7 +4,8 @@ import type { Logger } from "@edgeplane/log";
 import { inheritedSuffix, type JobContext, jobIds, QUEUES, type WorkerDeps } from "@edgeplane/queue";
 import { type ManagedContainer, type Runtime, waitHealthy } from "@edgeplane/runtime";
 import { environmentLock } from "../lock.ts";
-import { markPhase, updateEnvironmentAt } from "../state.ts";
+import { ensureEnvironmentNetwork, freeAddress, type NetworkPool } from "../network.ts";
+import { markPhase, noteDeployment, updateEnvironmentAt } from "../state.ts";
 import { PermanentFailure, runStep } from "../step.ts";
 import { ensureRuntimeImage, type ImagePullDeps } from "./runtime-images.ts";
 
@@ -15,6 +16,8 @@ export interface ReconcileDeps extends WorkerDeps {
   /** The same edge configuration as worker-stage's: the image runs as `edge/repo@digest`. */
   edge: EdgeRegistry | null;
   pullAuth?: ImagePullDeps["pullAuth"];
+  /** Where environments' private networks get their subnets. */
+  pool: NetworkPool;
 }
 
 type Desired = EnvironmentRow & { desiredImage: string; desiredDigest: string };
@@ -55,16 +58,25 @@ function wantsContainer(env: EnvironmentRow): env is Desired {
  */
 async function ensureCurrentContainer(
   deps: ReconcileDeps,
-  { envelope, log }: JobContext,
+  ctx: JobContext,
   { env, project, containers }: { env: Desired; project: ProjectRow; containers: ManagedContainer[] },
 ): Promise<{ id: string } | undefined> {
   const observed = containers.find(
-    (c) => c.generation === env.generation && c.running && c.id === env.observedContainerId,
+    (c) =>
+      c.generation === env.generation &&
+      c.id === env.observedContainerId &&
+      c.address !== null &&
+      c.address === env.observedAddress,
   );
-  if (observed) return observed;
+  if (observed?.running) return observed;
+  // stopped (by hand, or mid-restart): started again where it was, same id and address, if it gets healthy
+  if (observed && (await resumeHealthy(deps, ctx.log, observed, env, project))) return observed;
 
+  const { envelope, log } = ctx;
   await markPhase(deps.db, envelope.deploymentId, "starting");
   for (const c of containers.filter((c) => c.generation === env.generation)) await deps.runtime.remove(c.id);
+  const network = await ensureEnvironmentNetwork(deps, env);
+  const address = freeAddress(network.subnet, new Set(containers.map((c) => c.address)));
   const image = runtimeRef(env.desiredImage, env.desiredDigest, deps.edge);
   await ensureRuntimeImage(deps, image, env.desiredDigest); // staged, unless removed since
   const started = Date.now();
@@ -81,9 +93,11 @@ async function ensureCurrentContainer(
     env: project.env,
     memoryBytes: project.memoryMb * 1024 * 1024,
     nanoCpus: project.cpuMillis * 1_000_000,
+    network: { name: network.name, address },
   });
-  const port = container.hostPort ?? 0;
+  const port = project.port;
   const health = await waitHealthy({
+    host: address,
     port,
     path: project.healthcheckPath,
     timeoutMs: deps.healthTimeoutMs,
@@ -91,23 +105,79 @@ async function ensureCurrentContainer(
       (await deps.runtime.list({ environmentId: env.id })).some((c) => c.id === container.id && c.running),
   });
   if (!health.healthy) {
+    const seconds = Math.round(deps.healthTimeoutMs / 1000);
+    const exitCode = health.exited ? await deps.runtime.exitCode(container.id) : null;
     const logs = await deps.runtime.logsTail(container.id, 20);
     await deps.runtime.remove(container.id);
-    throw new PermanentFailure(
-      `container did not become healthy within ${Math.round(deps.healthTimeoutMs / 1000)}s (${health.lastError})${logs ? `; last output: ${logs.trim().slice(-500)}` : ""}`,
+    // the container's output and addresses stay in the authenticated API (the deployment's events);
+    // the error, which the public status page shows too, says only what kind of failure it was
+    await noteDeployment(
+      deps.db,
+      envelope.deploymentId,
+      `health check: ${health.lastError}${logs ? `; last output of the container: ${logs.trim().slice(-1000)}` : ""}`,
     );
+    throw new PermanentFailure(healthFailure(seconds, health, exitCode, project.healthcheckPath));
   }
-  log.info({ container: container.id.slice(0, 12), port, ms: Date.now() - started }, "container healthy");
+  log.info(
+    { container: container.id.slice(0, 12), address, port, ms: Date.now() - started },
+    "container healthy",
+  );
   if (
     !(await updateEnvironmentAt(deps.db, envelope, {
       observedContainerId: container.id,
-      observedHostPort: port,
+      observedAddress: address,
+      observedPort: port,
     }))
   ) {
     await deps.runtime.remove(container.id);
     return undefined;
   }
   return container;
+}
+
+/** What kind of failure a health check ended in, in words fit for a public page. */
+function healthFailure(
+  seconds: number,
+  health: { exited?: boolean; lastStatus?: number },
+  exitCode: number | null,
+  path: string,
+): string {
+  if (health.exited) {
+    return `the container exited before passing its health check${exitCode === null ? "" : `, exit code ${exitCode}`}`;
+  }
+  if (health.lastStatus !== undefined) {
+    return `the container did not become healthy within ${seconds}s: its health check ${path} answered ${health.lastStatus}`;
+  }
+  return `the container did not become healthy within ${seconds}s: nothing answered its health check ${path}`;
+}
+
+/** Starts a stopped current container again and waits for its health check; false if it does not pass. */
+async function resumeHealthy(
+  deps: ReconcileDeps,
+  log: Logger,
+  container: ManagedContainer,
+  env: Desired,
+  project: ProjectRow,
+): Promise<boolean> {
+  const resumed = await deps.runtime.resume(container.id).then(
+    () => true,
+    (error: Error) => {
+      log.warn(
+        { container: container.id.slice(0, 12), err: error.message },
+        "could not start the container again",
+      );
+      return false;
+    },
+  );
+  if (!resumed || !container.address || !env.observedPort) return false;
+  const health = await waitHealthy({
+    host: container.address,
+    port: env.observedPort,
+    path: project.healthcheckPath,
+    timeoutMs: deps.healthTimeoutMs,
+  });
+  if (health.healthy) log.info({ container: container.id.slice(0, 12) }, "stopped container started again");
+  return health.healthy;
 }
 
 /** Removes every container of the environment but the ones to keep. */

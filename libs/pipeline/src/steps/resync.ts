@@ -136,6 +136,8 @@ export function drifted(env: EnvironmentRow, containers: ManagedContainer[]): bo
     only.id === env.observedContainerId &&
     only.running &&
     only.generation === env.generation &&
+    only.address !== null &&
+    only.address === env.observedAddress &&
     env.routedContainerId === env.observedContainerId
   );
 }

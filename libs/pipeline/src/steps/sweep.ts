@@ -7,6 +7,7 @@ import type { Runtime } from "@edgeplane/runtime";
 import { enqueueTeardown } from "../enqueue.ts";
 import { recordTeardown } from "../intent.ts";
 import { withAdvisoryLock } from "../lock.ts";
+import { releaseEnvironmentNetwork } from "../network.ts";
 import { collectUnusedImages } from "./image-gc.ts";
 
 export interface SweepDeps {
@@ -14,6 +15,7 @@ export interface SweepDeps {
   sql: Sql;
   producer: Producer;
   runtime: Runtime;
+  instance: string;
   log: Logger;
   /** A `destroying` environment untouched this long gets its teardown enqueued again. */
   stuckAfterMs: number;
@@ -26,6 +28,8 @@ export interface SweepReport {
   expired: number;
   retried: number;
   orphans: number;
+  /** Networks of no live environment, removed. */
+  networks: number;
   /** Unused images removed from the runtime. */
   images: number;
 }
@@ -79,9 +83,24 @@ export async function sweep(deps: SweepDeps, now = new Date()): Promise<SweepRep
       await deps.runtime.remove(c.id);
       deps.log.info({ container: c.id.slice(0, 12), name: c.name }, "removed orphan container");
     }
+    // networks of no live environment (their containers are gone above): removed, subnets given back
+    const orphanNetworks = (await deps.runtime.listNetworks()).filter((n) => !liveIds.has(n.environmentId));
+    for (const n of orphanNetworks) {
+      await releaseEnvironmentNetwork(deps, n.environmentId);
+      deps.log.info({ network: n.name }, "removed orphan network");
+    }
     const gc = await collectUnusedImages({ ...deps, graceMs: deps.imageGraceMs ?? 0 }, now);
-    const report = { closed, expired, retried: stuck.length, orphans: orphans.length, images: gc.removed };
-    if (closed + expired + stuck.length + orphans.length + gc.removed > 0) deps.log.info(report, "sweep");
+    const report = {
+      closed,
+      expired,
+      retried: stuck.length,
+      orphans: orphans.length,
+      networks: orphanNetworks.length,
+      images: gc.removed,
+    };
+    if (closed + expired + stuck.length + orphans.length + orphanNetworks.length + gc.removed > 0) {
+      deps.log.info(report, "sweep");
+    }
     return report;
   });
 }

@@ -2,11 +2,13 @@ import type { WorkerDeps } from "@edgeplane/queue";
 import { inheritedSuffix, type JobContext, jobIds, QUEUES } from "@edgeplane/queue";
 import type { Runtime } from "@edgeplane/runtime";
 import { environmentLock } from "../lock.ts";
+import { releaseEnvironmentNetwork } from "../network.ts";
 import { updateEnvironmentAt } from "../state.ts";
 import { runStep } from "../step.ts";
 
 export interface JanitorDeps extends WorkerDeps {
   runtime: Runtime;
+  instance: string;
 }
 
 /**
@@ -23,9 +25,11 @@ export function teardownEnvironment(deps: JanitorDeps) {
         if (env.status !== "destroying") return;
         const containers = await deps.runtime.list({ environmentId: env.id });
         for (const c of containers) await deps.runtime.remove(c.id);
+        await releaseEnvironmentNetwork(deps, env.id);
         await updateEnvironmentAt(deps.db, ctx.envelope, {
           observedContainerId: null,
-          observedHostPort: null,
+          observedAddress: null,
+          observedPort: null,
         });
         const jobId = `${jobIds.ingress(env.id, env.generation)}${inheritedSuffix(ctx.job.id)}`;
         await deps.producer.enqueue(QUEUES.ingress, ctx.envelope, jobId);

@@ -18,7 +18,7 @@ import {
 import { withAdvisoryLock } from "../lock.ts";
 import { routableEnvironments } from "../state.ts";
 import type { ChallengeStore } from "./challenges.ts";
-import { ensureLocalCa } from "./local-ca.ts";
+import { localCaForIssuing } from "./local-ca.ts";
 import { type WantedCertificate, wantedCertificates } from "./wanted.ts";
 
 export interface CertificateDeps {
@@ -34,6 +34,12 @@ export interface CertificateDeps {
   renewBeforeDays: number;
   retryAfterMs: number;
   localValidDays: number;
+  /** Opens the local CA's sealed key (EDGEPLANE_CA_KEY, 32 bytes); without it the local CA cannot issue. */
+  caKey?: Buffer;
+  /** Per request to an ACME server (default 30 s). */
+  acmeTimeoutMs?: number;
+  /** Per DNS update or httpreq call (default 10 s). */
+  dnsTimeoutMs?: number;
 }
 
 export interface CertificateReport {
@@ -65,6 +71,8 @@ export async function maintainCertificates(
     const rows = await deps.db.select().from(certificates);
     const key = (projectId: string, name: string) => `${projectId}/${name}`;
     const existing = new Map(rows.map((r) => [key(r.projectId, r.name), r]));
+    // the local CA's name constraints permit exactly the domains of projects with local TLS
+    const localDomains = [...new Set(wanted.filter((w) => w.issuer === "local").map((w) => w.domain))];
 
     for (const want of wanted) {
       const row = existing.get(key(want.projectId, want.name));
@@ -78,7 +86,7 @@ export async function maintainCertificates(
       const log = deps.log.child({ certificate: want.name, projectId: want.projectId, issuer: want.issuer });
       const renewing = Boolean(row?.certPem);
       try {
-        const issued = await issue(deps, want, log);
+        const issued = await issue(deps, want, log, localDomains);
         await upsert(deps.db, want, row, {
           certPem: issued.certPem,
           keyPem: issued.keyPem,
@@ -164,9 +172,16 @@ interface Issued {
   notAfter: Date;
 }
 
-async function issue(deps: CertificateDeps, want: WantedCertificate, log: Logger): Promise<Issued> {
+async function issue(
+  deps: CertificateDeps,
+  want: WantedCertificate,
+  log: Logger,
+  localDomains: string[],
+): Promise<Issued> {
   if (want.settings.mode === "local") {
-    const ca = await ensureLocalCa(deps.db);
+    if (!deps.caKey)
+      throw new Error("EDGEPLANE_CA_KEY is not set: the local CA cannot issue (edgeplane up generates one)");
+    const ca = await localCaForIssuing(deps.db, { secret: deps.caKey, domains: localDomains });
     const cert = await issueCertificate(ca, { hostnames: want.hostnames, validDays: deps.localValidDays });
     return { ...cert, notBefore: readCertificateInfo(cert.certPem).notBefore };
   }
@@ -179,7 +194,8 @@ async function issue(deps: CertificateDeps, want: WantedCertificate, log: Logger
     accountKeyPem: await accountKey(deps.accountDir, settings),
     hostnames: want.hostnames,
     challenge: settings.challenge,
-    ...(settings.dns ? { dns: dnsProvider(settings, want.domain) } : {}),
+    ...(deps.acmeTimeoutMs ? { timeoutMs: deps.acmeTimeoutMs } : {}),
+    ...(settings.dns ? { dns: dnsProvider(settings, want.domain, deps.dnsTimeoutMs) } : {}),
     http: {
       present: async (token, keyAuthorization) => {
         challenges.set(token, keyAuthorization);
@@ -194,17 +210,20 @@ async function issue(deps: CertificateDeps, want: WantedCertificate, log: Logger
   });
 }
 
-function dnsProvider(settings: AcmeTlsSettings, domain: string): DnsProvider {
+function dnsProvider(settings: AcmeTlsSettings, domain: string, timeoutMs: number | undefined): DnsProvider {
   const dns = settings.dns;
   if (!dns) throw new Error("dns-01 needs a dns provider");
+  const deadline = timeoutMs ? { timeoutMs } : {};
   if (dns.provider === "httpreq") {
     return httpreqProvider({
+      ...deadline,
       endpoint: dns.endpoint,
       ...(dns.username ? { username: dns.username } : {}),
       ...(dns.password ? { password: dns.password } : {}),
     });
   }
   return rfc2136Provider({
+    ...deadline,
     server: dns.server,
     port: dns.port,
     zone: dns.zone ?? domain,

@@ -1,6 +1,14 @@
 import Docker from "dockerode";
-import { LABELS, labelsFor } from "../labels.ts";
-import type { ContainerSpec, ManagedContainer, PullAuth, Runtime } from "../types.ts";
+import { LABELS, labelsFor, networkNameFor } from "../labels.ts";
+import {
+  type ContainerSpec,
+  type ManagedContainer,
+  type ManagedNetwork,
+  type NetworkSpec,
+  type PullAuth,
+  type Runtime,
+  SubnetTaken,
+} from "../types.ts";
 
 interface DockerError {
   statusCode?: number;
@@ -14,8 +22,9 @@ const KEPT_CAPABILITIES = ["CHOWN", "SETUID", "SETGID", "NET_BIND_SERVICE", "DAC
 export class DockerRuntime implements Runtime {
   readonly docker: Docker;
 
-  constructor(private readonly options: { socketPath: string; instance: string }) {
-    this.docker = new Docker({ socketPath: options.socketPath });
+  constructor(private readonly options: { socketPath: string; instance: string; timeoutMs?: number }) {
+    // a hung daemon fails the call (and the job's attempt) instead of holding it, its lock and a connection
+    this.docker = new Docker({ socketPath: options.socketPath, timeout: options.timeoutMs ?? 60_000 });
   }
 
   async ping(): Promise<void> {
@@ -75,15 +84,16 @@ export class DockerRuntime implements Runtime {
     if (filter.environmentId) labels.push(`${LABELS.environment}=${filter.environmentId}`);
     const containers = await this.docker.listContainers({ all: true, filters: { label: labels } });
     return containers.map((c) => {
-      const published = c.Ports.find((p) => p.IP === "127.0.0.1" && p.PublicPort);
+      const environmentId = c.Labels[LABELS.environment] ?? "";
+      const network = c.NetworkSettings?.Networks?.[networkNameFor(this.options.instance, environmentId)];
       return {
         id: c.Id,
         name: (c.Names[0] ?? "").replace(/^\//, ""),
         projectId: c.Labels[LABELS.project] ?? "",
-        environmentId: c.Labels[LABELS.environment] ?? "",
+        environmentId,
         generation: Number(c.Labels[LABELS.generation] ?? -1),
         running: c.State === "running",
-        hostPort: published?.PublicPort ?? null,
+        address: network?.IPAMConfig?.IPv4Address || network?.IPAddress || null,
       };
     });
   }
@@ -91,16 +101,16 @@ export class DockerRuntime implements Runtime {
   async start(spec: ContainerSpec): Promise<ManagedContainer> {
     const name = `ep-${this.options.instance}-${spec.projectName}-${spec.environmentName}-g${spec.generation}`;
     await this.removeByName(name);
-    const portKey = `${spec.containerPort}/tcp`;
     const container = await this.docker.createContainer({
       name,
       Image: spec.image,
       Env: Object.entries({ ...spec.env, PORT: String(spec.containerPort) }).map(([k, v]) => `${k}=${v}`),
       Labels: labelsFor(spec),
-      ExposedPorts: { [portKey]: {} },
+      ExposedPorts: { [`${spec.containerPort}/tcp`]: {} },
       HostConfig: {
-        // published on loopback only, on a port Docker picks
-        PortBindings: { [portKey]: [{ HostIp: "127.0.0.1", HostPort: "" }] },
+        // nothing published on the host: the gateway reaches the container on its environment's
+        // network, at an address fixed for the container's life (restarts and daemon restarts included)
+        NetworkMode: spec.network?.name ?? "none",
         RestartPolicy: { Name: "unless-stopped" },
         SecurityOpt: ["no-new-privileges"],
         CapDrop: ["ALL"],
@@ -109,12 +119,19 @@ export class DockerRuntime implements Runtime {
         NanoCpus: spec.nanoCpus ?? 1_000_000_000,
         PidsLimit: 512,
       },
+      ...(spec.network
+        ? {
+            NetworkingConfig: {
+              EndpointsConfig: {
+                [spec.network.name]: { IPAMConfig: { IPv4Address: spec.network.address } },
+              },
+            },
+          }
+        : {}),
     });
     try {
       await container.start();
       const info = await container.inspect();
-      const hostPort = Number(info.NetworkSettings.Ports[portKey]?.[0]?.HostPort);
-      if (!hostPort) throw new Error("container started without a published port");
       return {
         id: info.Id,
         name,
@@ -122,10 +139,69 @@ export class DockerRuntime implements Runtime {
         environmentId: spec.environmentId,
         generation: spec.generation,
         running: info.State.Running,
-        hostPort,
+        address: spec.network?.address ?? null,
       };
     } catch (error) {
       await container.remove({ force: true }).catch(() => {});
+      throw error;
+    }
+  }
+
+  async ensureNetwork(spec: NetworkSpec): Promise<ManagedNetwork> {
+    const existing = (await this.listNetworks()).find((n) => n.name === spec.name);
+    if (existing?.subnet === spec.subnet) return existing;
+    if (existing) await this.removeNetwork(existing.name); // a stale subnet: its containers are gone with it
+    try {
+      const network = await this.docker.createNetwork({
+        Name: spec.name,
+        Driver: "bridge",
+        CheckDuplicate: true,
+        Labels: labelsFor({ ...spec, generation: 0, deploymentId: null }),
+        IPAM: { Driver: "default", Config: [{ Subnet: spec.subnet }] },
+      });
+      return { id: network.id, name: spec.name, environmentId: spec.environmentId, subnet: spec.subnet };
+    } catch (error) {
+      const message = (error as DockerError).message ?? "";
+      if (/overlap|already|in use/i.test(message)) {
+        throw new SubnetTaken(`subnet ${spec.subnet} is used by another network`);
+      }
+      throw error;
+    }
+  }
+
+  async listNetworks(): Promise<ManagedNetwork[]> {
+    const networks = await this.docker.listNetworks({
+      filters: { label: [`${LABELS.managed}=true`, `${LABELS.instance}=${this.options.instance}`] },
+    });
+    return networks.map((n) => ({
+      id: n.Id,
+      name: n.Name,
+      environmentId: n.Labels?.[LABELS.environment] ?? "",
+      subnet: n.IPAM?.Config?.[0]?.Subnet ?? null,
+    }));
+  }
+
+  async removeNetwork(name: string): Promise<void> {
+    const network = (await this.listNetworks()).find((n) => n.name === name);
+    if (!network) return;
+    try {
+      await this.docker.getNetwork(network.id).remove();
+    } catch (error) {
+      if (isNotFound(error)) return;
+      throw error;
+    }
+  }
+
+  async resume(id: string): Promise<void> {
+    const container = this.docker.getContainer(id);
+    const labels = (await container.inspect()).Config.Labels ?? {};
+    if (labels[LABELS.managed] !== "true" || labels[LABELS.instance] !== this.options.instance) {
+      throw new Error(`refusing to start container ${id.slice(0, 12)}: not managed by this edgeplane`);
+    }
+    try {
+      await container.start();
+    } catch (error) {
+      if ((error as DockerError).statusCode === 304) return; // already running
       throw error;
     }
   }
@@ -147,6 +223,16 @@ export class DockerRuntime implements Runtime {
         /already in progress/.test((error as DockerError).message)
       )
         return;
+      throw error;
+    }
+  }
+
+  async exitCode(id: string): Promise<number | null> {
+    try {
+      const state = (await this.docker.getContainer(id).inspect()).State;
+      return state.Running ? null : state.ExitCode;
+    } catch (error) {
+      if (isNotFound(error)) return null;
       throw error;
     }
   }

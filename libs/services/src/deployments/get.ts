@@ -2,17 +2,18 @@ import { asc, deploymentEvents, deployments, environments, eq, projects } from "
 import { notFound } from "@edgeplane/domain";
 import { authorize, type Principal } from "../auth/principal.ts";
 import type { ServiceContext } from "../context.ts";
-import { deploymentView } from "../views.ts";
+import { type DeploymentDetail, deploymentView } from "../views.ts";
 
+/** One deployment with its events, for a token that may read its project. */
 export async function getDeployment({
   ctx,
   principal,
-  id,
+  input: { id },
 }: {
   ctx: ServiceContext;
   principal: Principal;
-  id: string;
-}) {
+  input: { id: string };
+}): Promise<DeploymentDetail> {
   const [row] = await ctx.db
     .select({ d: deployments, e: environments, p: projects })
     .from(deployments)

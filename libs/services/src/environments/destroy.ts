@@ -13,13 +13,11 @@ import { environmentView } from "../views.ts";
 export async function destroyEnvironment({
   ctx,
   principal,
-  project: projectName,
-  name,
+  input: { project: projectName, environment: name },
 }: {
   ctx: ServiceContext;
   principal: Principal;
-  project: string;
-  name: string;
+  input: { project: string; environment: string };
 }) {
   const { project, env, changed } = await ctx.db.transaction(async (tx) => {
     const project = await findProjectByName(tx, projectName);

@@ -11,11 +11,11 @@ import { environmentView } from "../views.ts";
 export async function listAllEnvironments({
   ctx,
   principal,
-  status,
+  input: { status } = {},
 }: {
   ctx: ServiceContext;
   principal: Principal;
-  status?: EnvironmentStatus;
+  input?: { status?: EnvironmentStatus | undefined };
 }) {
   const everything = principal.kind === "admin" || principal.scopes.includes("admin");
   if (!everything && !principal.scopes.includes("read")) return [];

@@ -8,13 +8,11 @@ import { environmentView } from "../views.ts";
 export async function listEnvironments({
   ctx,
   principal,
-  project: projectName,
-  includeDestroyed = false,
+  input: { project: projectName, includeDestroyed = false },
 }: {
   ctx: ServiceContext;
   principal: Principal;
-  project: string;
-  includeDestroyed?: boolean;
+  input: { project: string; includeDestroyed?: boolean };
 }) {
   const project = await findProjectByName(ctx.db, projectName);
   authorize(principal, "read", project.id);
@@ -33,13 +31,11 @@ export async function listEnvironments({
 export async function getEnvironment({
   ctx,
   principal,
-  project: projectName,
-  name,
+  input: { project: projectName, environment: name },
 }: {
   ctx: ServiceContext;
   principal: Principal;
-  project: string;
-  name: string;
+  input: { project: string; environment: string };
 }) {
   const project = await findProjectByName(ctx.db, projectName);
   authorize(principal, "read", project.id);

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import {
   and,
   type EnvironmentRow,
@@ -25,6 +26,7 @@ import {
   recordDeployment,
   recordTeardown,
 } from "@edgeplane/pipeline";
+import { z } from "zod";
 import type { ServiceContext } from "../context.ts";
 
 export interface WebhookHeaders {
@@ -33,29 +35,30 @@ export interface WebhookHeaders {
   signature: string | undefined;
 }
 
-export interface WebhookOutcome {
-  project: string;
-  environment?: string;
-  action: "ensure" | "deploy" | "teardown" | "skip" | "stale" | "pong" | "ignored";
-  reason?: string;
-  deploymentId?: string;
-}
+/** What one delivery did to one linked project. */
+export const webhookOutcomeSchema = z.object({
+  project: z.string(),
+  environment: z.string().optional(),
+  action: z.enum(["ensure", "deploy", "teardown", "skip", "stale", "pong", "ignored"]),
+  reason: z.string().optional(),
+  deploymentId: z.string().optional(),
+});
+export type WebhookOutcome = z.infer<typeof webhookOutcomeSchema>;
 
 const DELIVERY_ID = /^[A-Za-z0-9-]{1,64}$/;
 
 /**
  * A GitHub webhook: verified against the linked projects' secrets (constant time), recorded by
  * delivery id (a redelivery does nothing twice), and turned into intent in one transaction. Only
- * then are jobs enqueued, so the answer comes well within GitHub's 10 seconds.
+ * then are jobs enqueued, so the answer comes well within GitHub's 10 seconds. A public verb, so
+ * it takes no principal: the signature, checked here, is the delivery's only credential.
  */
 export async function receiveGithubWebhook({
   ctx,
-  headers,
-  rawBody,
+  input: { headers, rawBody },
 }: {
   ctx: ServiceContext;
-  headers: WebhookHeaders;
-  rawBody: string;
+  input: { headers: WebhookHeaders; rawBody: string };
 }): Promise<{ duplicate: boolean; outcomes: WebhookOutcome[] }> {
   if (!headers.event || !/^[a-z_]{1,64}$/.test(headers.event))
     throw badRequest("missing or invalid X-GitHub-Event");
@@ -98,7 +101,14 @@ export async function receiveGithubWebhook({
   const result = await ctx.db.transaction(async (tx) => {
     const [fresh] = await tx
       .insert(webhookDeliveries)
-      .values({ id: headers.delivery ?? "", event: headers.event ?? "", repository, outcome: "received" })
+      .values({
+        id: headers.delivery ?? "",
+        event: headers.event ?? "",
+        repository,
+        outcome: "received",
+        // the signature covers the body, not the delivery id: the same body under a new id is a replay
+        bodySha256: createHash("sha256").update(rawBody).digest("hex"),
+      })
       .onConflictDoNothing()
       .returning();
     if (!fresh) return { duplicate: true, outcomes: [] };

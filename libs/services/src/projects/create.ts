@@ -1,13 +1,26 @@
-import { type Db, projects } from "@edgeplane/db";
+import { projects } from "@edgeplane/db";
 import { conflict, newId } from "@edgeplane/domain";
+import { authorize, type Principal } from "../auth/principal.ts";
+import type { ServiceContext } from "../context.ts";
+import { projectView } from "../views.ts";
 import type { CreateProjectInput } from "./schemas.ts";
 
-export async function createProject({ db, input }: { db: Db; input: CreateProjectInput }) {
-  const [row] = await db
+/** Creates a project (admin only); its name is unique. */
+export async function createProject({
+  ctx,
+  principal,
+  input,
+}: {
+  ctx: ServiceContext;
+  principal: Principal;
+  input: CreateProjectInput;
+}) {
+  authorize(principal, "admin");
+  const [row] = await ctx.db
     .insert(projects)
     .values({ id: newId("project"), ...input })
     .onConflictDoNothing({ target: projects.name })
     .returning();
   if (!row) throw conflict(`project '${input.name}' already exists`);
-  return row;
+  return projectView(row);
 }

@@ -57,13 +57,20 @@ const settings = {
   allowedImages: z.array(allowedImagePrefix).max(50),
   memoryMb: z.number().int().min(16).max(16_384),
   cpuMillis: z.number().int().min(50).max(8000),
+  /** Environments (not destroyed) the project may have; a deploy creating one more gets 409. */
+  maxEnvironments: z.number().int().min(1).max(10_000),
   /** Replaced as a whole: a PATCH sends every field again, secrets included (they are write-only). */
   tls: tlsSettings,
 };
 
 export const createProjectInput = z.strictObject({
   name: projectName,
-  domain: domainName,
+  // every hostname is `{environment}.{domain}` within DNS's 253 characters; a deploy whose hostname
+  // would be longer is refused, and the domain must leave room for at least a short environment name
+  domain: domainName.refine(
+    (domain) => domain.length <= 253 - 9,
+    "at most 244 characters: hostnames add an environment name and a dot within DNS's 253",
+  ),
   port: z.number().int().min(1).max(65535),
   healthcheckPath: settings.healthcheckPath.default("/"),
   env: settings.env.default({}),
@@ -77,6 +84,7 @@ export const createProjectInput = z.strictObject({
   allowedImages: settings.allowedImages.default([]),
   memoryMb: settings.memoryMb.default(512),
   cpuMillis: settings.cpuMillis.default(1000),
+  maxEnvironments: settings.maxEnvironments.default(50),
   tls: settings.tls.default({ mode: "off" }),
 });
 export type CreateProjectInput = z.infer<typeof createProjectInput>;

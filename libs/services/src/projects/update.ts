@@ -1,18 +1,27 @@
-import { type Db, eq, projects } from "@edgeplane/db";
+import { eq, projects } from "@edgeplane/db";
+import { authorize, type Principal } from "../auth/principal.ts";
+import type { ServiceContext } from "../context.ts";
+import { projectView } from "../views.ts";
 import { findProjectByName } from "./find.ts";
 import type { UpdateProjectInput } from "./schemas.ts";
 
+/** Changes a project's settings (admin only); name and domain stay fixed. */
 export async function updateProject({
-  db,
-  name,
+  ctx,
+  principal,
   input,
 }: {
-  db: Db;
-  name: string;
-  input: UpdateProjectInput;
+  ctx: ServiceContext;
+  principal: Principal;
+  input: { project: string; changes: UpdateProjectInput };
 }) {
-  const project = await findProjectByName(db, name);
-  const [row] = await db.update(projects).set(input).where(eq(projects.id, project.id)).returning();
+  authorize(principal, "admin");
+  const project = await findProjectByName(ctx.db, input.project);
+  const [row] = await ctx.db
+    .update(projects)
+    .set(input.changes)
+    .where(eq(projects.id, project.id))
+    .returning();
   if (!row) throw new Error("project update returned nothing");
-  return row;
+  return projectView(row);
 }

@@ -1,5 +1,6 @@
 import { X509Certificate } from "node:crypto";
 import { asc, type CertificateRow, certificates, eq } from "@edgeplane/db";
+import { z } from "zod";
 import { authorize, type Principal } from "../auth/principal.ts";
 import type { ServiceContext } from "../context.ts";
 import { findProjectByName } from "../projects/find.ts";
@@ -7,7 +8,21 @@ import { findProjectByName } from "../projects/find.ts";
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 /** A certificate as the API shows it: names, validity, serial and the last failure; never key material. */
-export function certificateView(row: CertificateRow, now = new Date()) {
+export const certificateViewSchema = z.object({
+  name: z.string(),
+  hostnames: z.array(z.string()),
+  issuer: z.enum(["acme", "local"]),
+  status: z.enum(["pending", "failed", "valid", "expired"]),
+  serialNumber: z.string().nullable(),
+  notBefore: z.string().nullable(),
+  notAfter: z.string().nullable(),
+  lastError: z.string().nullable(),
+  lastAttemptAt: z.string().nullable(),
+  updatedAt: z.string().nullable(),
+});
+export type CertificateView = z.infer<typeof certificateViewSchema>;
+
+export function certificateView(row: CertificateRow, now = new Date()): CertificateView {
   let serialNumber: string | null = null;
   if (row.certPem) {
     try {
@@ -40,12 +55,12 @@ export function certificateView(row: CertificateRow, now = new Date()) {
 export async function listCertificates({
   ctx,
   principal,
-  project: projectName,
+  input: { project: projectName },
 }: {
   ctx: ServiceContext;
   principal: Principal;
-  project: string;
-}) {
+  input: { project: string };
+}): Promise<CertificateView[]> {
   const project = await findProjectByName(ctx.db, projectName);
   authorize(principal, "read", project.id);
   const rows = await ctx.db

@@ -1,7 +1,8 @@
-import { apiTokens, type Db, inArray, projects } from "@edgeplane/db";
+import { apiTokens, inArray, projects } from "@edgeplane/db";
 import { badRequest, conflict, dnsLabel, newId, TOKEN_SCOPES } from "@edgeplane/domain";
 import { z } from "zod";
-import { generateToken, hashToken } from "../auth/principal.ts";
+import { authorize, generateToken, hashToken, type Principal } from "../auth/principal.ts";
+import type { ServiceContext } from "../context.ts";
 
 export const createTokenInput = z.strictObject({
   name: dnsLabel,
@@ -10,11 +11,31 @@ export const createTokenInput = z.strictObject({
 });
 export type CreateTokenInput = z.infer<typeof createTokenInput>;
 
-/** Creates a token; the plaintext is returned once and only its hash is stored. */
-export async function createToken({ db, input }: { db: Db; input: CreateTokenInput }) {
+/** A new token as shown once, at creation: the only answer that ever carries the plaintext. */
+export const createdTokenSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  token: z.string(),
+  scopes: z.array(z.enum(TOKEN_SCOPES)),
+  projects: z.array(z.string()),
+  createdAt: z.string(),
+});
+export type CreatedToken = z.infer<typeof createdTokenSchema>;
+
+/** Creates a token (admin only); the plaintext is returned once and only its hash is stored. */
+export async function createToken({
+  ctx,
+  principal,
+  input,
+}: {
+  ctx: ServiceContext;
+  principal: Principal;
+  input: CreateTokenInput;
+}): Promise<CreatedToken> {
+  authorize(principal, "admin");
   const names = [...new Set(input.projects)];
   const found = names.length
-    ? await db
+    ? await ctx.db
         .select({ id: projects.id, name: projects.name })
         .from(projects)
         .where(inArray(projects.name, names))
@@ -22,7 +43,7 @@ export async function createToken({ db, input }: { db: Db; input: CreateTokenInp
   const missing = names.filter((n) => !found.some((p) => p.name === n));
   if (missing.length) throw badRequest(`unknown projects: ${missing.join(", ")}`);
   const token = generateToken();
-  const [row] = await db
+  const [row] = await ctx.db
     .insert(apiTokens)
     .values({
       id: newId("token"),
@@ -34,5 +55,12 @@ export async function createToken({ db, input }: { db: Db; input: CreateTokenInp
     .onConflictDoNothing({ target: apiTokens.name })
     .returning();
   if (!row) throw conflict(`token '${input.name}' already exists`);
-  return { token, row, projectNames: found.map((p) => p.name) };
+  return {
+    id: row.id,
+    name: row.name,
+    token,
+    scopes: row.scopes,
+    projects: found.map((p) => p.name),
+    createdAt: row.createdAt.toISOString(),
+  };
 }

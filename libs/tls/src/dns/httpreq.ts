@@ -1,10 +1,12 @@
 import type { DnsProvider } from "./provider.ts";
+import { DNS_TIMEOUT_MS } from "./transport.ts";
 
 export interface HttpreqOptions {
   /** Base URL; the provider POSTs to `<endpoint>/present` and `<endpoint>/cleanup`. */
   endpoint: string;
   username?: string;
   password?: string;
+  /** Per call, answer included (default 10 s). */
   timeoutMs?: number;
   fetch?: typeof fetch;
 }
@@ -23,11 +25,18 @@ export function httpreqProvider(options: HttpreqOptions): DnsProvider {
       headers.authorization = `Basic ${credentials}`;
     }
     const body = JSON.stringify({ fqdn: fqdn.endsWith(".") ? fqdn : `${fqdn}.`, value });
+    const timeoutMs = options.timeoutMs ?? DNS_TIMEOUT_MS;
     const response = await (options.fetch ?? fetch)(url, {
       method: "POST",
       headers,
       body,
-      signal: AbortSignal.timeout(options.timeoutMs ?? 15_000),
+      signal: AbortSignal.timeout(timeoutMs),
+    }).catch((error: Error) => {
+      if (error.name === "TimeoutError")
+        throw new Error(
+          `httpreq ${action} at ${new URL(url).origin} timed out: no answer within ${timeoutMs} ms`,
+        );
+      throw new Error(`httpreq ${action} at ${new URL(url).origin} unreachable: ${error.message}`);
     });
     await response.body?.cancel().catch(() => undefined);
     if (!response.ok)

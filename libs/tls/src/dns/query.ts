@@ -1,12 +1,16 @@
 import { randomInt } from "node:crypto";
-import { type DnsServer, exchange } from "./transport.ts";
+import { DNS_TIMEOUT_MS, type DnsServer, exchange } from "./transport.ts";
 import { CLASS, decodeMessage, decodeTxt, encodeMessage, flags, OPCODE, rcodeName, TYPE } from "./wire.ts";
 
 /**
  * Asks `server` directly (no recursion) for the TXT records at `name`: how a DNS-01 record is checked on
  * the authoritative server it was written to. NXDOMAIN and an empty answer both give [].
  */
-export async function queryTxt(server: DnsServer, name: string, timeoutMs = 5000): Promise<string[]> {
+export async function queryTxt(
+  server: DnsServer,
+  name: string,
+  timeoutMs = DNS_TIMEOUT_MS,
+): Promise<string[]> {
   const id = randomInt(0, 0x10000);
   const query = encodeMessage({
     id,

@@ -21,6 +21,7 @@ export interface Rfc2136Options {
   zone: string;
   tsig?: TsigKey;
   ttl?: number;
+  /** For the server's answer to each update (default 10 s). */
   timeoutMs?: number;
 }
 
@@ -65,7 +66,11 @@ export async function sendUpdate(options: Rfc2136Options, updates: ResourceRecor
     ? signMessage(unsigned, options.tsig)
     : { message: unsigned, mac: Buffer.alloc(0) };
   const server = { host: options.server, port: options.port };
-  const answer = await exchange(server, signed.message, { timeoutMs: options.timeoutMs });
+  const answer = await exchange(server, signed.message, { timeoutMs: options.timeoutMs }).catch(
+    (error: Error) => {
+      throw new DnsUpdateError(`update of zone ${options.zone} failed: ${error.message}`);
+    },
+  );
   const decoded = decodeMessage(answer);
   if (!flags.qr(decoded.flags) || flags.opcode(decoded.flags) !== OPCODE.UPDATE) {
     throw new DnsUpdateError("answer is not an UPDATE response");

@@ -7,7 +7,11 @@ export interface DnsServer {
   port: number;
 }
 
+/** How long a DNS server has to answer when no deadline is given. */
+export const DNS_TIMEOUT_MS = 10_000;
+
 export interface ExchangeOptions {
+  /** For the answer, per transport (UDP, then TCP when truncated); default DNS_TIMEOUT_MS. */
   timeoutMs?: number;
   /** Send over TCP from the start (otherwise UDP, falling back to TCP when the answer is truncated). */
   tcp?: boolean;
@@ -19,7 +23,7 @@ export async function exchange(
   message: Buffer,
   options: ExchangeOptions = {},
 ): Promise<Buffer> {
-  const timeoutMs = options.timeoutMs ?? 5000;
+  const timeoutMs = options.timeoutMs ?? DNS_TIMEOUT_MS;
   if (options.tcp || message.length > 512) return exchangeTcp(server, message, timeoutMs);
   const answer = await exchangeUdp(server, message, timeoutMs);
   return flags.truncated(answer.readUInt16BE(2)) ? exchangeTcp(server, message, timeoutMs) : answer;
@@ -36,7 +40,12 @@ function exchangeUdp(server: DnsServer, message: Buffer, timeoutMs: number): Pro
       else if (answer) resolve(answer);
     };
     const timer = setTimeout(
-      () => done(new Error(`no answer from ${server.host}:${server.port} over UDP in ${timeoutMs} ms`)),
+      () =>
+        done(
+          new Error(
+            `DNS server ${server.host}:${server.port} timed out: no answer over UDP within ${timeoutMs} ms`,
+          ),
+        ),
       timeoutMs,
     );
     socket.on("error", (error) => done(error));
@@ -62,7 +71,12 @@ function exchangeTcp(server: DnsServer, message: Buffer, timeoutMs: number): Pro
       else if (answer) resolve(answer);
     };
     const timer = setTimeout(
-      () => done(new Error(`no answer from ${server.host}:${server.port} over TCP in ${timeoutMs} ms`)),
+      () =>
+        done(
+          new Error(
+            `DNS server ${server.host}:${server.port} timed out: no answer over TCP within ${timeoutMs} ms`,
+          ),
+        ),
       timeoutMs,
     );
     socket.on("error", (error) => done(error));

@@ -1,19 +1,31 @@
-import { environmentName, projectName } from "@edgeplane/domain";
 import { destroyEnvironment } from "@edgeplane/services";
-import type { Hono } from "hono";
-import type { ApiDeps, AppEnv } from "../../context.ts";
-import { parseParam } from "../../validate.ts";
+import { createRoute } from "@hono/zod-openapi";
+import type { ApiApp, ApiDeps } from "../../context.ts";
+import { errorResponses } from "../../openapi/errors.ts";
+import { environmentParams } from "../../openapi/params.ts";
+import { environmentSchema, json } from "../../openapi/schemas.ts";
+import { access } from "../../openapi/security.ts";
 
-export function registerDestroyEnvironment(app: Hono<AppEnv>, deps: ApiDeps) {
-  app.delete("/v1/projects/:project/environments/:environment", async (c) => {
-    const project = parseParam(projectName, c.req.param("project"), "project");
-    const name = parseParam(environmentName, c.req.param("environment"), "environment");
-    const env = await destroyEnvironment({
-      ctx: deps.services,
-      principal: c.get("principal"),
-      project,
-      name,
-    });
+const route = createRoute({
+  method: "delete",
+  path: "/v1/projects/{project}/environments/{environment}",
+  operationId: "destroyEnvironment",
+  tags: ["environments"],
+  summary: "Destroy an environment",
+  description:
+    "Records the intent and enqueues the teardown of its container and route; answers 202. Destroying twice is harmless.",
+  ...access("deploy", { perProject: true }),
+  request: { params: environmentParams },
+  responses: {
+    202: json("The environment, destroying", environmentSchema),
+    ...errorResponses("bad_request", "unauthorized", "forbidden", "not_found"),
+  },
+});
+
+export function registerDestroyEnvironment(app: ApiApp, deps: ApiDeps) {
+  app.openapi(route, async (c) => {
+    const input = c.req.valid("param");
+    const env = await destroyEnvironment({ ctx: deps.services, principal: c.get("principal"), input });
     return c.json(env, 202);
   });
 }

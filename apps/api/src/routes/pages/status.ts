@@ -1,8 +1,7 @@
 import { hostFromHeader } from "@edgeplane/domain";
 import { renderStatusPage } from "@edgeplane/pages";
 import { hostStatus } from "@edgeplane/services";
-import type { Hono } from "hono";
-import type { ApiDeps, AppEnv } from "../../context.ts";
+import type { ApiApp, ApiDeps } from "../../context.ts";
 
 /** JSON when asked for (`?format=json`, or an Accept that names JSON and not HTML), else HTML. */
 function wantsJson(format: string | undefined, accept: string | undefined): boolean {
@@ -17,11 +16,11 @@ function wantsJson(format: string | undefined, accept: string | undefined): bool
  * token: it is what anyone asking the gateway for that host sees, and says nothing about other hosts.
  * The host is the request's Host header, which the gateway passes on as the browser sent it.
  */
-export function registerStatusPage(app: Hono<AppEnv>, deps: ApiDeps) {
+export function registerStatusPage(app: ApiApp, deps: ApiDeps) {
   app.get("/pages/status", async (c) => {
     const hostname = hostFromHeader(c.req.header("host"));
     const state = hostname
-      ? await hostStatus({ ctx: deps.services, hostname })
+      ? await hostStatus({ ctx: deps.services, input: { hostname } })
       : ({ state: "unknown", hostname: "this address" } as const);
     const page = renderStatusPage(state);
     for (const [name, value] of Object.entries(page.headers)) c.header(name, value);

@@ -1,24 +1,39 @@
-import { authorize, createToken, createTokenInput } from "@edgeplane/services";
-import type { Hono } from "hono";
-import type { ApiDeps, AppEnv } from "../../context.ts";
-import { parseBody } from "../../validate.ts";
+import { createToken, createTokenInput } from "@edgeplane/services";
+import { createRoute } from "@hono/zod-openapi";
+import type { ApiApp, ApiDeps } from "../../context.ts";
+import { errorResponses } from "../../openapi/errors.ts";
+import { createdTokenOpenApi, json } from "../../openapi/schemas.ts";
+import { access } from "../../openapi/security.ts";
+import { jsonBody } from "../../validate.ts";
 
-export function registerCreateToken(app: Hono<AppEnv>, deps: ApiDeps) {
-  app.post("/v1/tokens", async (c) => {
-    authorize(c.get("principal"), "admin");
-    const input = await parseBody(c, createTokenInput);
-    const { token, row, projectNames } = await createToken({ db: deps.services.db, input });
-    // the only time the token is ever shown
-    return c.json(
-      {
-        id: row.id,
-        name: row.name,
-        token,
-        scopes: row.scopes,
-        projects: projectNames,
-        createdAt: row.createdAt,
+const route = createRoute({
+  method: "post",
+  path: "/v1/tokens",
+  operationId: "createToken",
+  tags: ["tokens"],
+  summary: "Create a token",
+  description: "The answer is the only time the token is ever shown; only its hash is stored.",
+  ...access("admin"),
+  middleware: [jsonBody] as const,
+  request: {
+    body: {
+      required: true,
+      content: {
+        "application/json": {
+          schema: createTokenInput.meta({ example: { name: "ci-web", projects: ["web"] } }),
+        },
       },
-      201,
-    );
+    },
+  },
+  responses: {
+    201: json("The token, shown this once", createdTokenOpenApi),
+    ...errorResponses("bad_request", "unauthorized", "forbidden", "conflict", "payload_too_large"),
+  },
+});
+
+export function registerCreateToken(app: ApiApp, deps: ApiDeps) {
+  app.openapi(route, async (c) => {
+    const input = c.req.valid("json");
+    return c.json(await createToken({ ctx: deps.services, principal: c.get("principal"), input }), 201);
   });
 }

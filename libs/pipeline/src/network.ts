@@ -1,0 +1,123 @@
+import { type Db, environmentNetworks, eq, sql } from "@edgeplane/db";
+import { networkNameFor, type Runtime, SubnetTaken } from "@edgeplane/runtime";
+
+/** Where environments' subnets come from: `EDGEPLANE_NETWORK_POOL` cut into `/prefix` subnets. */
+export interface NetworkPool {
+  cidr: string;
+  prefix: number;
+}
+
+interface PoolShape {
+  base: number;
+  size: number;
+  count: number;
+}
+
+const toInt = (ip: string) => ip.split(".").reduce((n, octet) => n * 256 + Number(octet), 0);
+const toIp = (n: number) => [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join(".");
+
+function shapeOf(pool: NetworkPool): PoolShape {
+  const [address = "", bits = ""] = pool.cidr.split("/");
+  const poolPrefix = Number(bits);
+  if (!(poolPrefix >= 8 && poolPrefix <= pool.prefix)) {
+    throw new Error(`network pool ${pool.cidr} cannot hold /${pool.prefix} subnets`);
+  }
+  const poolSize = 2 ** (32 - poolPrefix);
+  const base = toInt(address) - (toInt(address) % poolSize);
+  const size = 2 ** (32 - pool.prefix);
+  return { base, size, count: poolSize / size };
+}
+
+/** The subnet at `index` of the pool, as CIDR. */
+export function subnetAt(pool: NetworkPool, index: number): string {
+  const { base, size } = shapeOf(pool);
+  return `${toIp(base + index * size)}/${pool.prefix}`;
+}
+
+/**
+ * A container address in `subnet` that none of `taken` holds: from the second host on (the first
+ * is the bridge's gateway, the host side), never the broadcast address.
+ */
+export function freeAddress(subnet: string, taken: ReadonlySet<string | null>): string {
+  const [address = "", bits = ""] = subnet.split("/");
+  const start = toInt(address);
+  const size = 2 ** (32 - Number(bits));
+  for (let host = 2; host < size - 1; host++) {
+    const candidate = toIp(start + host);
+    if (!taken.has(candidate)) return candidate;
+  }
+  throw new Error(`no free address left in ${subnet}`);
+}
+
+/**
+ * The environment's private network, created on first use: a subnet of its own from the pool,
+ * recorded in Postgres (`environment_networks`) so no other environment of this edgeplane gets
+ * it, and skipped when something else on the host already uses it.
+ */
+export async function ensureEnvironmentNetwork(
+  deps: { db: Db; runtime: Runtime; instance: string; pool: NetworkPool },
+  env: { id: string; projectId: string },
+): Promise<{ name: string; subnet: string }> {
+  const name = networkNameFor(deps.instance, env.id);
+  const { count } = shapeOf(deps.pool);
+  let from = 0;
+  for (;;) {
+    const index = await allocate(deps.db, env.id, from, count);
+    const subnet = subnetAt(deps.pool, index);
+    try {
+      await deps.runtime.ensureNetwork({
+        instance: deps.instance,
+        projectId: env.projectId,
+        environmentId: env.id,
+        name,
+        subnet,
+      });
+      return { name, subnet };
+    } catch (error) {
+      if (!(error instanceof SubnetTaken)) throw error;
+      // used by a network that is not ours: give the index back and take a later one
+      await deps.db.delete(environmentNetworks).where(eq(environmentNetworks.environmentId, env.id));
+      from = index + 1;
+    }
+  }
+}
+
+/** The subnet index the environment holds, or the lowest free one at `from` or above, taken for it. */
+async function allocate(db: Db, environmentId: string, from: number, count: number): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const [held] = await db
+      .select({ index: environmentNetworks.subnetIndex })
+      .from(environmentNetworks)
+      .where(eq(environmentNetworks.environmentId, environmentId));
+    if (held && held.index >= from) return held.index;
+    if (held)
+      await db.delete(environmentNetworks).where(eq(environmentNetworks.environmentId, environmentId));
+    const rows = await db.execute<{ subnet_index: number }>(sql`
+      insert into environment_networks (subnet_index, environment_id)
+      select i, ${environmentId} from generate_series(${from}::int, ${count - 1}::int) as i
+      where not exists (select 1 from environment_networks n where n.subnet_index = i)
+      order by i limit 1
+      on conflict do nothing
+      returning subnet_index`);
+    const [row] = rows as unknown as Array<{ subnet_index: number }>;
+    if (row) return row.subnet_index;
+    const [free] = (await db.execute(sql`
+      select 1 from generate_series(${from}::int, ${count - 1}::int) as i
+      where not exists (select 1 from environment_networks n where n.subnet_index = i) limit 1`)) as unknown as unknown[];
+    if (!free)
+      throw new Error(
+        "the network pool is exhausted: raise EDGEPLANE_NETWORK_POOL or lower EDGEPLANE_NETWORK_PREFIX",
+      );
+    // another environment took that index at the same moment: look again
+  }
+  throw new Error("could not allocate a subnet for the environment");
+}
+
+/** Removes the environment's network and gives its subnet back. */
+export async function releaseEnvironmentNetwork(
+  deps: { db: Db; runtime: Runtime; instance: string },
+  environmentId: string,
+): Promise<void> {
+  await deps.runtime.removeNetwork(networkNameFor(deps.instance, environmentId));
+  await deps.db.delete(environmentNetworks).where(eq(environmentNetworks.environmentId, environmentId));
+}
