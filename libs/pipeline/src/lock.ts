@@ -1,15 +1,33 @@
 import type { Sql } from "@edgeplane/db";
 
+/** The lock a step held was lost (its Postgres session died): the step stops, and its job is retried. */
+export class LockLost extends Error {
+  override name = "LockLost";
+}
+
+/** What a holder of a lock can ask while it works: is the lock still mine? */
+export interface HeldLock {
+  /** Aborted the moment the session holding the lock is lost. */
+  readonly signal: AbortSignal;
+  /** Throws LockLost once the lock is lost; call it before every side effect. */
+  assertHeld(): void;
+}
+
 /**
  * Holds a Postgres advisory lock on `key` for the duration of `fn` (one reconcile at a time per
  * environment, across any number of worker processes). A dead worker's lock dies with its session.
  *
  * The lock is transaction-scoped, held by a transaction that stays open while `fn` runs and ends
- * when it is done. If that session is lost meanwhile (Postgres restarting), the lock is gone with
- * it: nothing more is sent on the dead connection (see libs/db resilient.ts), and `fn` finishes
- * on its own; every write it makes is guarded by the environment's generation anyway.
+ * when it is done. If that session is lost meanwhile (Postgres restarting, the backend terminated),
+ * the lock is gone with it and another process may take it: `fn` is told at once (`signal`), its
+ * next `assertHeld()` throws LockLost, and withAdvisoryLock itself rejects with LockLost even if
+ * `fn` finished, so the job is retried and no step goes on believing it holds a lock it lost.
  */
-export async function withAdvisoryLock<T>(sql: Sql, key: string, fn: () => Promise<T>): Promise<T> {
+export async function withAdvisoryLock<T>(
+  sql: Sql,
+  key: string,
+  fn: (held: HeldLock) => Promise<T>,
+): Promise<T> {
   let acquired!: () => void;
   let release!: () => void;
   const held = new Promise<void>((resolve) => {
@@ -18,7 +36,8 @@ export async function withAdvisoryLock<T>(sql: Sql, key: string, fn: () => Promi
   const done = new Promise<void>((resolve) => {
     release = resolve;
   });
-  let lost = false;
+  const lost = new AbortController();
+  let released = false;
   const session = sql
     .begin(async (tx) => {
       await tx`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`;
@@ -26,19 +45,30 @@ export async function withAdvisoryLock<T>(sql: Sql, key: string, fn: () => Promi
       await done;
     })
     .then(
-      () => {},
+      () => {
+        if (!released) lost.abort(new LockLost(`lock ${key} ended before its holder released it`));
+      },
       (error: unknown) => {
-        lost = true;
+        lost.abort(new LockLost(`lock ${key} lost: ${(error as Error).message}`));
         throw error;
       },
     );
   // the session failing before the lock is held fails the caller; after, it only loses the lock
   await Promise.race([held, session]);
   session.catch(() => {});
+  const lock: HeldLock = {
+    signal: lost.signal,
+    assertHeld() {
+      if (lost.signal.aborted) throw lost.signal.reason;
+    },
+  };
   try {
-    return await fn();
+    const result = await fn(lock);
+    lock.assertHeld();
+    return result;
   } finally {
-    if (!lost) {
+    released = true;
+    if (!lost.signal.aborted) {
       release();
       await session.catch(() => {});
     }

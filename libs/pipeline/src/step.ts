@@ -2,7 +2,11 @@ import { type Db, errorMessage, type Sql } from "@edgeplane/db";
 import type { JobContext, Producer } from "@edgeplane/queue";
 import { DelayedError, UnrecoverableError } from "@edgeplane/queue";
 import { enqueueNotify } from "./enqueue.ts";
-import { withAdvisoryLock } from "./lock.ts";
+import { type HeldLock, withAdvisoryLock } from "./lock.ts";
+
+/** What a step that takes no lock is given: a lock that is never lost. */
+const NO_LOCK: HeldLock = { signal: new AbortController().signal, assertHeld: () => {} };
+
 import {
   EnvelopeMismatch,
   failDeployment,
@@ -37,18 +41,18 @@ export interface StepOptions {
 export async function runStep(
   deps: { db: Db; sql: Sql; producer: Producer },
   ctx: JobContext,
-  step: (state: JobState) => Promise<void>,
+  step: (state: JobState, lock: HeldLock) => Promise<void>,
   options: StepOptions = {},
 ): Promise<void> {
   const { db, producer } = deps;
   const { envelope, job, log } = ctx;
   let state: JobState | undefined;
   try {
-    const underLock = async () => {
+    const underLock = async (lock: HeldLock) => {
       state = await currentState(db, ctx);
-      if (state) await step(state);
+      if (state) await step(state, lock);
     };
-    await (options.lock ? withAdvisoryLock(deps.sql, options.lock, underLock) : underLock());
+    await (options.lock ? withAdvisoryLock(deps.sql, options.lock, underLock) : underLock(NO_LOCK));
   } catch (error) {
     if (error instanceof DelayedError) throw error; // moved to delayed on purpose (waiting): not a failure
     const final = error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);

@@ -64,9 +64,11 @@ export function routeEnvironment(deps: IngressDeps) {
     await runStep(
       deps,
       ctx,
-      async ({ env }) => {
+      async ({ env }, lock) => {
         const { envelope, log } = ctx;
+        lock.assertHeld();
         const { routes: count, routed, drained } = await syncGateway(deps, env.id);
+        lock.assertHeld();
         if (env.status === "destroying") {
           if (env.observedContainerId) return; // containers not yet gone: teardown calls again
           await updateEnvironmentAt(deps.db, envelope, {

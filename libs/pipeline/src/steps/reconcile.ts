@@ -3,7 +3,7 @@ import { type EdgeRegistry, isGone, runtimeRef } from "@edgeplane/domain";
 import type { Logger } from "@edgeplane/log";
 import { inheritedSuffix, type JobContext, jobIds, QUEUES, type WorkerDeps } from "@edgeplane/queue";
 import { type ManagedContainer, type Runtime, waitHealthy } from "@edgeplane/runtime";
-import { environmentLock } from "../lock.ts";
+import { environmentLock, type HeldLock } from "../lock.ts";
 import { ensureEnvironmentNetwork, freeAddress, type NetworkPool } from "../network.ts";
 import { markPhase, noteDeployment, updateEnvironmentAt } from "../state.ts";
 import { PermanentFailure, runStep } from "../step.ts";
@@ -34,12 +34,19 @@ export function reconcileEnvironment(deps: ReconcileDeps) {
     runStep(
       deps,
       ctx,
-      async ({ env, project }) => {
+      async ({ env, project }, lock) => {
         if (!wantsContainer(env)) return;
         const containers = await deps.runtime.list({ environmentId: env.id });
-        const current = await ensureCurrentContainer(deps, ctx, { env, project, containers });
+        const current = await ensureCurrentContainer(deps, ctx, { env, project, containers, lock });
         if (!current) return; // superseded while it started: removed again
-        await removeStaleContainers(deps, ctx.log, containers, new Set([current.id, env.routedContainerId]));
+        await removeStaleContainers(
+          deps,
+          ctx.log,
+          containers,
+          new Set([current.id, env.routedContainerId]),
+          lock,
+        );
+        lock.assertHeld();
         await requestRouting(deps, ctx, env, current.id);
       },
       { lock: environmentLock(ctx.envelope.environmentId) },
@@ -59,7 +66,12 @@ function wantsContainer(env: EnvironmentRow): env is Desired {
 async function ensureCurrentContainer(
   deps: ReconcileDeps,
   ctx: JobContext,
-  { env, project, containers }: { env: Desired; project: ProjectRow; containers: ManagedContainer[] },
+  {
+    env,
+    project,
+    containers,
+    lock,
+  }: { env: Desired; project: ProjectRow; containers: ManagedContainer[]; lock: HeldLock },
 ): Promise<{ id: string } | undefined> {
   const observed = containers.find(
     (c) =>
@@ -73,13 +85,16 @@ async function ensureCurrentContainer(
   if (observed && (await resumeHealthy(deps, ctx.log, observed, env, project))) return observed;
 
   const { envelope, log } = ctx;
+  lock.assertHeld(); // every runtime change below is made only while this reconcile holds the lock
   await markPhase(deps.db, envelope.deploymentId, "starting");
   for (const c of containers.filter((c) => c.generation === env.generation)) await deps.runtime.remove(c.id);
+  lock.assertHeld();
   const network = await ensureEnvironmentNetwork(deps, env);
   const address = freeAddress(network.subnet, new Set(containers.map((c) => c.address)));
   const image = runtimeRef(env.desiredImage, env.desiredDigest, deps.edge);
   await ensureRuntimeImage(deps, image, env.desiredDigest); // staged, unless removed since
   const started = Date.now();
+  lock.assertHeld();
   const container = await deps.runtime.start({
     instance: deps.instance,
     projectId: project.id,
@@ -117,6 +132,10 @@ async function ensureCurrentContainer(
       `health check: ${health.lastError}${logs ? `; last output of the container: ${logs.trim().slice(-1000)}` : ""}`,
     );
     throw new PermanentFailure(healthFailure(seconds, health, exitCode, project.healthcheckPath));
+  }
+  if (lock.signal.aborted) {
+    await deps.runtime.remove(container.id); // started by a holder that lost its lock: not ours to keep
+    lock.assertHeld();
   }
   log.info(
     { container: container.id.slice(0, 12), address, port, ms: Date.now() - started },
@@ -186,9 +205,11 @@ async function removeStaleContainers(
   log: Logger,
   containers: ManagedContainer[],
   keep: ReadonlySet<string | null>,
+  lock: HeldLock,
 ): Promise<void> {
   for (const c of containers) {
     if (keep.has(c.id)) continue;
+    lock.assertHeld();
     await deps.runtime.remove(c.id);
     log.info({ container: c.id.slice(0, 12), generation: c.generation }, "removed old container");
   }

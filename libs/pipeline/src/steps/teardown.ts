@@ -21,10 +21,14 @@ export function teardownEnvironment(deps: JanitorDeps) {
     runStep(
       deps,
       ctx,
-      async ({ env }) => {
+      async ({ env }, lock) => {
         if (env.status !== "destroying") return;
         const containers = await deps.runtime.list({ environmentId: env.id });
-        for (const c of containers) await deps.runtime.remove(c.id);
+        for (const c of containers) {
+          lock.assertHeld();
+          await deps.runtime.remove(c.id);
+        }
+        lock.assertHeld();
         await releaseEnvironmentNetwork(deps, env.id);
         await updateEnvironmentAt(deps.db, ctx.envelope, {
           observedContainerId: null,
