@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docker, publishTestImage } from "./support/images.ts";
 import { TestSystem } from "./support/system.ts";
@@ -169,6 +170,22 @@ describe("boundaries between environments", () => {
     expect(failed).toEqual([]);
     expect(results.every((r) => ["env n1\n", "env n2\n", "env n3\n"].includes(r.text))).toBe(true);
     expect(results.at(-1)?.text).toBe("env n3\n");
+  });
+
+  it("one bad row never stops the gateway for every other environment", async () => {
+    const bad = await deploy("alpha", "pr-4", images.a ?? "");
+    // a row no API would write (a hostname nginx must never see), as a bug or a hand edit could leave
+    const sql = postgres(system.databaseUrl, { max: 1, onnotice: () => {} });
+    try {
+      await sql`update environments set hostname = ${"bad host;"} where id = ${bad.id}`;
+    } finally {
+      await sql.end();
+    }
+    // the next render (another environment's deploy) goes on without it, and says so
+    await deploy("beta", "pr-5", images.b ?? "");
+    expect(await system.viaGateway("pr-5.beta.test")).toEqual({ status: 200, text: "env b\n" });
+    expect(await system.viaGateway("pr-2.beta.test")).toEqual({ status: 200, text: "env b\n" });
+    expect(system.logs.some((l) => l.includes("left out of the gateway"))).toBe(true);
   });
 
   it("teardown removes the environment's network", async () => {

@@ -244,7 +244,22 @@ describe("GitHub pull requests and the janitor", () => {
     expect((await system.api("GET", "/v1/projects/web/environments/pr-22")).status).toBe(404);
   });
 
-  it("the sweep removes a labelled container with no environment and never one without labels", async () => {
+  it("the sweep removes a labelled container and network with no environment and never ones without labels", async () => {
+    const labels = {
+      "edgeplane.managed": "true",
+      "edgeplane.instance": system.instance,
+      "edgeplane.environment": "env_0000dead",
+      "edgeplane.project": "prj_0000dead",
+      "edgeplane.generation": "0",
+    };
+    const orphanNetwork = await docker.createNetwork({
+      Name: `ep-${system.instance}-env_0000dead`,
+      Labels: labels,
+    });
+    const strangerNetwork = await docker.createNetwork({
+      Name: `stranger-${system.id}`,
+      Labels: { "not.edgeplane": system.id },
+    });
     const orphan = await docker.createContainer({
       Image: "edgeplane-test/httpd:base",
       Labels: {
@@ -273,8 +288,21 @@ describe("GitHub pull requests and the janitor", () => {
       }
       await expect(orphan.inspect()).rejects.toThrow();
       expect((await stranger.inspect()).State.Running).toBe(true);
+      const networkGone = Date.now() + 15_000;
+      while (
+        Date.now() < networkGone &&
+        (await orphanNetwork.inspect().then(
+          () => true,
+          () => false,
+        ))
+      )
+        await sleep(200);
+      await expect(orphanNetwork.inspect()).rejects.toThrow();
+      expect((await strangerNetwork.inspect()).Name).toBe(`stranger-${system.id}`);
     } finally {
       await stranger.remove({ force: true });
+      await strangerNetwork.remove().catch(() => {});
+      await orphanNetwork.remove().catch(() => {});
       await orphan.remove({ force: true }).catch(() => {});
     }
   });
