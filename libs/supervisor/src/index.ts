@@ -1,2 +1,2 @@
-export * from "./log-lines.ts";
-export * from "./supervisor.ts";
+export { formatLogLine } from "./log-lines.ts";
+export { type ProcessSpec, Supervisor } from "./supervisor.ts";
