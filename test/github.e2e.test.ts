@@ -182,8 +182,12 @@ describe("GitHub pull requests and the janitor", () => {
     await system.waitForEnvironment("web", "pr-11", (x) => x.status === "destroyed", 60_000);
     expect(await system.containers(e.id)).toHaveLength(0);
     expect((await system.viaGateway("pr-11.preview.test")).status).toBe(410); // the "removed" page, no route
+    // the reporter posts the status, then updates the comment: wait for both
     const deadline = Date.now() + 15_000;
-    while (!github.statuses().includes("inactive") && Date.now() < deadline) await sleep(100);
+    const reported = () =>
+      github.statuses().includes("inactive") &&
+      /Torn down/.test(github.commentsOn(repository, 11)[0]?.body ?? "");
+    while (!reported() && Date.now() < deadline) await sleep(100);
     expect(github.statuses()).toContain("inactive");
     expect(github.commentsOn(repository, 11)).toHaveLength(1);
     expect(github.commentsOn(repository, 11)[0]?.body).toMatch(/Torn down/);
