@@ -22,6 +22,11 @@ export const jsonBody = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
+/** A route's JSON request body, validated by `schema` once `jsonBody` has read it. */
+export function jsonRequestBody<S>(schema: S) {
+  return { required: true, content: { "application/json": { schema } } } as const;
+}
+
 /**
  * Every route's validation failure (OpenAPIHono's `defaultHook`): a 400 `bad_request`. A body names
  * up to five issues with their paths; a path or query parameter names its first issue.

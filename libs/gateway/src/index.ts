@@ -4,7 +4,6 @@ export {
   certificateFileName,
   installCertificate,
   type KeyMaterial,
-  writeFileAtomically,
   writeKeyMaterial,
 } from "./certificate-files.ts";
 export { type DriftingGateway, watchDrift } from "./drift.ts";

@@ -82,16 +82,17 @@ export async function ensureEnvironmentNetwork(
   }
 }
 
-/** The subnet index the environment holds, or the lowest free one at `from` or above, taken for it. */
+/**
+ * The subnet index the environment holds, or the lowest free one at `from` or above, taken for it
+ * (the caller gives an index back before asking past it).
+ */
 async function allocate(db: Db, environmentId: string, from: number, count: number): Promise<number> {
   for (let attempt = 0; attempt < 20; attempt++) {
     const [held] = await db
       .select({ index: environmentNetworks.subnetIndex })
       .from(environmentNetworks)
       .where(eq(environmentNetworks.environmentId, environmentId));
-    if (held && held.index >= from) return held.index;
-    if (held)
-      await db.delete(environmentNetworks).where(eq(environmentNetworks.environmentId, environmentId));
+    if (held) return held.index;
     const rows = await db.execute<{ subnet_index: number }>(sql`
       insert into environment_networks (subnet_index, environment_id)
       select i, ${environmentId} from generate_series(${from}::int, ${count - 1}::int) as i

@@ -12,6 +12,7 @@ import {
   or,
   type ProjectRow,
   projects,
+  type Tx,
 } from "@edgeplane/db";
 import { type DeploymentPhase, GONE_STATUSES, isGone, isTerminalPhase } from "@edgeplane/domain";
 import type { Envelope } from "@edgeplane/queue";
@@ -86,12 +87,8 @@ export async function markPhase(
   if (!deploymentId) return false;
   const now = new Date();
   return db.transaction(async (tx) => {
-    const [current] = await tx
-      .select()
-      .from(deployments)
-      .where(eq(deployments.id, deploymentId))
-      .for("update");
-    if (!current || isTerminalPhase(current.status)) return false;
+    const current = await lockUnfinished(tx, deploymentId);
+    if (!current) return false;
     const column = PHASE_COLUMN[phase];
     await tx
       .update(deployments)
@@ -116,6 +113,12 @@ export async function markPhase(
   });
 }
 
+/** The deployment, locked for the rest of the transaction, if it is still unfinished. */
+async function lockUnfinished(tx: Tx, deploymentId: string): Promise<DeploymentRow | undefined> {
+  const [current] = await tx.select().from(deployments).where(eq(deployments.id, deploymentId)).for("update");
+  return current && !isTerminalPhase(current.status) ? current : undefined;
+}
+
 /**
  * Says what an unfinished deployment's current phase is waiting on (`waiting for image`), and
  * records an event with `message` when that changes. False if the deployment is finished.
@@ -128,12 +131,8 @@ export async function setStatusDetail(
 ): Promise<boolean> {
   if (!deploymentId) return false;
   return db.transaction(async (tx) => {
-    const [current] = await tx
-      .select()
-      .from(deployments)
-      .where(eq(deployments.id, deploymentId))
-      .for("update");
-    if (!current || isTerminalPhase(current.status)) return false;
+    const current = await lockUnfinished(tx, deploymentId);
+    if (!current) return false;
     if (current.statusDetail === detail) return true;
     await tx.update(deployments).set({ statusDetail: detail }).where(eq(deployments.id, deploymentId));
     await tx.insert(deploymentEvents).values({ deploymentId, phase: current.status, message });

@@ -27,7 +27,7 @@ export async function syncGateway(
   return withAdvisoryLock(deps.sql, "gateway-render", async () => {
     const rows = await routableEnvironments(deps.db, promote);
     const routes: Route[] = [];
-    const containers = new Map(rows.map((r) => [r.id, r.containerId]));
+    const routed = new Map<string, string>();
     for (const r of rows) {
       const route = {
         hostname: r.hostname,
@@ -38,16 +38,15 @@ export async function syncGateway(
       const problem = routeProblem(route);
       // one bad row never stops the gateway for every other environment: it is left out, and said
       if (problem) deps.log?.error({ environment: r.id, problem }, "environment left out of the gateway");
-      else routes.push(route);
+      else {
+        routes.push(route);
+        routed.set(r.id, r.containerId);
+      }
     }
     // status pages, certificates and ACME answers come with the routes
     const { routes: served, extras } = await withTls(deps, routes);
     const { drained } = await deps.gateway.apply(served, extras);
-    return {
-      routes: served.length,
-      routed: new Map(routes.map((r) => [r.environmentId, containers.get(r.environmentId) ?? ""])),
-      drained,
-    };
+    return { routes: served.length, routed, drained };
   });
 }
 

@@ -148,7 +148,7 @@ export class DockerRuntime implements Runtime {
   }
 
   async ensureNetwork(spec: NetworkSpec): Promise<ManagedNetwork> {
-    const existing = (await this.listNetworks()).find((n) => n.name === spec.name);
+    const existing = await this.network(spec.name);
     if (existing?.subnet === spec.subnet) return existing;
     if (existing) await this.removeNetwork(existing.name); // a stale subnet: its containers are gone with it
     try {
@@ -173,21 +173,30 @@ export class DockerRuntime implements Runtime {
     const networks = await this.docker.listNetworks({
       filters: { label: [`${LABELS.managed}=true`, `${LABELS.instance}=${this.options.instance}`] },
     });
-    return networks.map((n) => ({
-      id: n.Id,
-      name: n.Name,
-      environmentId: n.Labels?.[LABELS.environment] ?? "",
-      subnet: n.IPAM?.Config?.[0]?.Subnet ?? null,
-    }));
+    return networks.map((n) => managedNetwork(n));
   }
 
   async removeNetwork(name: string): Promise<void> {
-    const network = (await this.listNetworks()).find((n) => n.name === name);
+    const network = await this.network(name);
     if (!network) return;
     try {
       await this.docker.getNetwork(network.id).remove();
     } catch (error) {
       if (isNotFound(error)) return;
+      throw error;
+    }
+  }
+
+  /** One network of this instance, by name (one call, not a listing); undefined if absent or not ours. */
+  private async network(name: string): Promise<ManagedNetwork | undefined> {
+    try {
+      const info = await this.docker.getNetwork(name).inspect();
+      const labels = info.Labels ?? {};
+      if (labels[LABELS.managed] !== "true" || labels[LABELS.instance] !== this.options.instance)
+        return undefined;
+      return managedNetwork(info);
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
       throw error;
     }
   }
@@ -264,4 +273,18 @@ function demux(buffer: Buffer): string {
     offset += 8 + size;
   }
   return chunks.length > 0 ? Buffer.concat(chunks).toString("utf8") : buffer.toString("utf8");
+}
+
+function managedNetwork(n: {
+  Id: string;
+  Name: string;
+  Labels?: Record<string, string>;
+  IPAM?: { Config?: Array<{ Subnet?: string }> };
+}): ManagedNetwork {
+  return {
+    id: n.Id,
+    name: n.Name,
+    environmentId: n.Labels?.[LABELS.environment] ?? "",
+    subnet: n.IPAM?.Config?.[0]?.Subnet ?? null,
+  };
 }

@@ -4,7 +4,7 @@ import type { ApiApp, ApiDeps } from "../../context.ts";
 import { errorResponses } from "../../openapi/errors.ts";
 import { deploymentSchema } from "../../openapi/schemas.ts";
 import { access } from "../../openapi/security.ts";
-import { jsonBody } from "../../validate.ts";
+import { jsonBody, jsonRequestBody } from "../../validate.ts";
 
 const route = createRoute({
   method: "post",
@@ -17,16 +17,11 @@ const route = createRoute({
   ...access("deploy", { perProject: true }),
   middleware: [jsonBody] as const,
   request: {
-    body: {
-      required: true,
-      content: {
-        "application/json": {
-          schema: requestDeploymentInput.meta({
-            example: { project: "web", environment: "pr-42", image: "ghcr.io/acme/web:sha-1" },
-          }),
-        },
-      },
-    },
+    body: jsonRequestBody(
+      requestDeploymentInput.meta({
+        example: { project: "web", environment: "pr-42", image: "ghcr.io/acme/web:sha-1" },
+      }),
+    ),
   },
   responses: {
     202: {

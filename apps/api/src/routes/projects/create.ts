@@ -4,7 +4,7 @@ import type { ApiApp, ApiDeps } from "../../context.ts";
 import { errorResponses } from "../../openapi/errors.ts";
 import { json, projectSchema } from "../../openapi/schemas.ts";
 import { access } from "../../openapi/security.ts";
-import { jsonBody } from "../../validate.ts";
+import { jsonBody, jsonRequestBody } from "../../validate.ts";
 
 const route = createRoute({
   method: "post",
@@ -16,16 +16,11 @@ const route = createRoute({
   ...access("admin"),
   middleware: [jsonBody] as const,
   request: {
-    body: {
-      required: true,
-      content: {
-        "application/json": {
-          schema: createProjectInput.meta({
-            example: { name: "shop", domain: "shop.preview.test", port: 3000 },
-          }),
-        },
-      },
-    },
+    body: jsonRequestBody(
+      createProjectInput.meta({
+        example: { name: "shop", domain: "shop.preview.test", port: 3000 },
+      }),
+    ),
   },
   responses: {
     201: json("The project", projectSchema),

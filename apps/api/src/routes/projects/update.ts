@@ -5,7 +5,7 @@ import { errorResponses } from "../../openapi/errors.ts";
 import { projectParams } from "../../openapi/params.ts";
 import { json, projectSchema } from "../../openapi/schemas.ts";
 import { access } from "../../openapi/security.ts";
-import { jsonBody } from "../../validate.ts";
+import { jsonBody, jsonRequestBody } from "../../validate.ts";
 
 const route = createRoute({
   method: "patch",
@@ -18,12 +18,7 @@ const route = createRoute({
   middleware: [jsonBody] as const,
   request: {
     params: projectParams,
-    body: {
-      required: true,
-      content: {
-        "application/json": { schema: updateProjectInput.meta({ example: { port: 8080 } }) },
-      },
-    },
+    body: jsonRequestBody(updateProjectInput.meta({ example: { port: 8080 } })),
   },
   responses: {
     200: json("The project as changed", projectSchema),

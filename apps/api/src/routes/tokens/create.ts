@@ -4,7 +4,7 @@ import type { ApiApp, ApiDeps } from "../../context.ts";
 import { errorResponses } from "../../openapi/errors.ts";
 import { createdTokenOpenApi, json } from "../../openapi/schemas.ts";
 import { access } from "../../openapi/security.ts";
-import { jsonBody } from "../../validate.ts";
+import { jsonBody, jsonRequestBody } from "../../validate.ts";
 
 const route = createRoute({
   method: "post",
@@ -16,14 +16,7 @@ const route = createRoute({
   ...access("admin"),
   middleware: [jsonBody] as const,
   request: {
-    body: {
-      required: true,
-      content: {
-        "application/json": {
-          schema: createTokenInput.meta({ example: { name: "ci-web", projects: ["web"] } }),
-        },
-      },
-    },
+    body: jsonRequestBody(createTokenInput.meta({ example: { name: "ci-web", projects: ["web"] } })),
   },
   responses: {
     201: json("The token, shown this once", createdTokenOpenApi),
