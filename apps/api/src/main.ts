@@ -51,6 +51,7 @@ const app = createApp({
       port: env.EDGEPLANE_PUBLIC_PORT ?? env.EDGEPLANE_GATEWAY_PORT,
       httpsPort: env.EDGEPLANE_GATEWAY_HTTPS_PORT,
     },
+    credentialsPublicKey: env.EDGEPLANE_CREDENTIALS_PUBLIC_KEY,
   },
   adminToken: env.EDGEPLANE_ADMIN_TOKEN,
   log,

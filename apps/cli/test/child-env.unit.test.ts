@@ -1,5 +1,6 @@
 import { loadConfig } from "@edgeplane/config";
 import { createSigner, createVerifier, generateSigningKey, parsePublicKeys } from "@edgeplane/queue";
+import { generateCredentialsKeyPair } from "@edgeplane/registry";
 import { describe, expect, it } from "vitest";
 import { APPS, childEnvironment } from "../src/commands/up.ts";
 
@@ -9,6 +10,7 @@ describe("the environment of each child of edgeplane up", () => {
     key: generateSigningKey(),
     apiKey: generateSigningKey(),
     caKey: Buffer.alloc(32, 7).toString("base64"),
+    credentialsKey: generateCredentialsKeyPair(),
     adminToken: "epa_admin-token-of-this-machine-0123456789",
   };
   const shared = {
@@ -29,6 +31,7 @@ describe("the environment of each child of edgeplane up", () => {
     state.key.privateKey,
     state.apiKey.privateKey,
     state.caKey,
+    state.credentialsKey.privateKey,
     state.adminToken,
     "registry-password",
     "ghs_github-token",
@@ -44,6 +47,8 @@ describe("the environment of each child of edgeplane up", () => {
   it("gives each secret only to the processes that use it", () => {
     expect(holders(state.caKey)).toEqual(["worker-ingress"]);
     expect(holders(state.adminToken)).toEqual(["api"]);
+    expect(holders(state.credentialsKey.privateKey)).toEqual(["worker-stage"]);
+    expect(holders(state.credentialsKey.publicKey)).toEqual(["api"]);
     expect(holders(state.apiKey.privateKey)).toEqual(["api"]);
     expect(holders(state.key.privateKey)).toEqual(
       ["janitor", "worker-github", "worker-ingress", "worker-reconcile", "worker-stage"].sort(),
@@ -59,6 +64,7 @@ describe("the environment of each child of edgeplane up", () => {
       state.key.privateKey,
       state.apiKey.privateKey,
       state.caKey,
+      state.credentialsKey.privateKey,
       state.adminToken,
       "registry-password",
       "ghs_github-token",

@@ -33,6 +33,7 @@ try {
         waitForImageMs: env.EDGEPLANE_STAGE_WAIT_MS,
         platform: hostPlatform(),
         pullAuth: primaryPullAuth(artifact),
+        credentialsKey: env.EDGEPLANE_CREDENTIALS_KEY,
       });
     },
   });

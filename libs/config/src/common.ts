@@ -46,6 +46,15 @@ export const gatewayEnv = z.object({
 });
 export type GatewayEnv = z.infer<typeof gatewayEnv>;
 
+/** Half of an X25519 key pair: 32 bytes, base64url without padding; empty means unset. */
+const credentialsKey = z.preprocess(
+  (value) => (value === "" ? undefined : value),
+  z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{43}$/, "must be an X25519 key, 32 bytes base64url (edgeplane up generates one)")
+    .optional(),
+);
+
 export const apiEnv = commonEnv.extend(gatewayEnv.shape).extend({
   EDGEPLANE_API_HOST: z.string().default("127.0.0.1"),
   EDGEPLANE_API_PORT: port.default(3000),
@@ -64,6 +73,12 @@ export const apiEnv = commonEnv.extend(gatewayEnv.shape).extend({
   EDGEPLANE_RATE_LIMIT_DEPLOYS: z.coerce.number().int().min(0).default(300),
   /** Webhook deliveries (POST /webhooks/github) per source address per window. */
   EDGEPLANE_RATE_LIMIT_WEBHOOKS: z.coerce.number().int().min(0).default(600),
+  /**
+   * The public half of the key projects' registry credentials are sealed to (X25519, 32 bytes
+   * base64url): the API can store credentials but never read them back. Unset: a project's
+   * `registryCredentials` are refused. `edgeplane up` generates the pair into its state dir.
+   */
+  EDGEPLANE_CREDENTIALS_PUBLIC_KEY: credentialsKey,
 });
 export type ApiEnv = z.infer<typeof apiEnv>;
 
@@ -184,6 +199,11 @@ export const stageEnv = workerEnv
     EDGEPLANE_STAGE_WAIT_MS: positiveMs.default(15 * 60 * 1000),
     /** A registry request (manifest or token) unanswered this long fails its attempt. */
     EDGEPLANE_REGISTRY_TIMEOUT_MS: positiveMs.default(30_000),
+    /**
+     * The private half of the credentials key pair: opens a project's registry credentials, for
+     * that project's deployments only. Given to this process alone.
+     */
+    EDGEPLANE_CREDENTIALS_KEY: credentialsKey,
   })
   .superRefine(checkArtifactEnv);
 export type StageEnv = z.infer<typeof stageEnv>;

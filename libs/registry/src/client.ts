@@ -73,6 +73,18 @@ export class RegistryClient {
     this.fetch = options.fetch ?? globalThis.fetch;
   }
 
+  /**
+   * A client like this one that presents `credentials` to `registry` and nothing to any other (a
+   * project's own credentials), with a token cache of its own: a token one project's credentials
+   * earned is never presented for another's.
+   */
+  withCredentials(registry: string, credentials: RegistryCredentials): RegistryClient {
+    return new RegistryClient({
+      ...this.options,
+      credentials: (host) => (host === registry ? credentials : undefined),
+    });
+  }
+
   baseUrl(registry: string): string {
     const insecure = isLoopback(registry) || (this.options.insecure ?? []).includes(registry);
     const host = registry === "docker.io" ? "registry-1.docker.io" : registry;

@@ -17,4 +17,12 @@ export {
   parseManifest,
   selectPlatform,
 } from "./manifest.ts";
+export {
+  generateCredentialsKeyPair,
+  isCredentialsKey,
+  openCredentials,
+  type RegistryCredentialMap,
+  SealedCredentialsError,
+  sealCredentials,
+} from "./sealed-credentials.ts";
 export { type WarmReport, warmImage } from "./warm.ts";

@@ -8,4 +8,6 @@ export interface ServiceContext {
   producer: Producer;
   /** How environment URLs are shown; projects with TLS are shown as `https` on `httpsPort`. */
   urls: PublicUrls;
+  /** Seals projects' registry credentials (the public half only: they cannot be read back). */
+  credentialsPublicKey?: string;
 }

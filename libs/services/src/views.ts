@@ -37,6 +37,8 @@ export const projectViewSchema = z.object({
   memoryMb: z.number().int(),
   cpuMillis: z.number().int(),
   maxEnvironments: z.number().int(),
+  /** Registries the project has credentials for; the credentials themselves are write-only. */
+  registryCredentials: z.array(z.string()),
   /** The TLS settings with secrets replaced by whether they are set. */
   tls: z.record(z.string(), z.unknown()),
   createdAt: timestamp,
@@ -62,6 +64,7 @@ export function projectView(p: ProjectRow): ProjectView {
     memoryMb: p.memoryMb,
     cpuMillis: p.cpuMillis,
     maxEnvironments: p.maxEnvironments,
+    registryCredentials: p.registryCredentialHosts,
     tls: tlsSettingsView(readTlsSettings(p.tls)), // secrets: whether set, never their values
     createdAt: iso(p.createdAt),
   };

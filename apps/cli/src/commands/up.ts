@@ -50,12 +50,13 @@ const publicKey = (key: SigningKey) => `${key.kid}=${key.publicKey}`;
  * declare, plus its own secrets. The API signs with a key pair of its own, trusted only by the
  * workers of the queues it enqueues to (stage, teardown, notify); the workers sign with theirs. The
  * admin token goes to the API only, the CA key (which opens the local CA's private key) to
- * worker-ingress only, registry and GitHub credentials only to the workers that declare them.
+ * worker-ingress only, the key that opens projects' registry credentials to worker-stage only (the
+ * API gets its public half), registry and GitHub credentials only to the workers that declare them.
  */
 export function childEnvironment(
   app: (typeof APPS)[number],
   shared: Record<string, string | undefined>,
-  state: Pick<LocalState, "key" | "apiKey" | "caKey" | "adminToken">,
+  state: Pick<LocalState, "key" | "apiKey" | "caKey" | "credentialsKey" | "adminToken">,
 ): Record<string, string | undefined> {
   const declared = new Set(Object.keys(app.schema.shape));
   const env = Object.fromEntries(
@@ -69,7 +70,15 @@ export function childEnvironment(
       : publicKey(state.key);
   delete env.EDGEPLANE_ADMIN_TOKEN;
   delete env.EDGEPLANE_CA_KEY;
-  if (api) env.EDGEPLANE_ADMIN_TOKEN = shared.EDGEPLANE_ADMIN_TOKEN ?? state.adminToken;
+  delete env.EDGEPLANE_CREDENTIALS_KEY;
+  delete env.EDGEPLANE_CREDENTIALS_PUBLIC_KEY;
+  if (api) {
+    env.EDGEPLANE_ADMIN_TOKEN = shared.EDGEPLANE_ADMIN_TOKEN ?? state.adminToken;
+    env.EDGEPLANE_CREDENTIALS_PUBLIC_KEY =
+      shared.EDGEPLANE_CREDENTIALS_PUBLIC_KEY ?? state.credentialsKey.publicKey;
+  }
+  if (app.name === "worker-stage")
+    env.EDGEPLANE_CREDENTIALS_KEY = shared.EDGEPLANE_CREDENTIALS_KEY ?? state.credentialsKey.privateKey;
   if (app.name === "worker-ingress") env.EDGEPLANE_CA_KEY = shared.EDGEPLANE_CA_KEY ?? state.caKey;
   return env;
 }

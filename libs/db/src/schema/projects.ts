@@ -22,6 +22,13 @@ export const projects = pgTable(
     allowForks: boolean("allow_forks").notNull().default(false),
     /** `host/repository-prefix` entries a deploy may name; empty: any image. */
     allowedImages: text("allowed_images").array().notNull().default([]),
+    /**
+     * Registry credentials of this project, sealed to the staging worker's key (the API stores them
+     * and cannot read them back); presented only for this project's deployments. Null: none.
+     */
+    registryCredentials: text("registry_credentials"),
+    /** The registries `registryCredentials` holds credentials for: what the API shows of them. */
+    registryCredentialHosts: text("registry_credential_hosts").array().notNull().default([]),
     /** Resource limits for every container of the project. */
     memoryMb: integer("memory_mb").notNull().default(512),
     cpuMillis: integer("cpu_millis").notNull().default(1000),

@@ -1,12 +1,25 @@
-import { and, type Db, type DeploymentRow, deployments, desc, eq, isNotNull } from "@edgeplane/db";
-import { type EdgeRegistry, type ImageRef, runtimeRef, servedByEdge } from "@edgeplane/domain";
+import {
+  and,
+  type Db,
+  type DeploymentRow,
+  deployments,
+  desc,
+  eq,
+  isNotNull,
+  type ProjectRow,
+} from "@edgeplane/db";
+import { type EdgeRegistry, type ImageRef, parseImageRef, runtimeRef, servedByEdge } from "@edgeplane/domain";
 import type { Logger } from "@edgeplane/log";
 import { DelayedError, type JobContext } from "@edgeplane/queue";
 import {
   ManifestNotFoundError,
+  openCredentials,
   type Platform,
   type RegistryClient,
+  type RegistryCredentials,
+  RegistryError,
   RegistryUnavailableError,
+  SealedCredentialsError,
   warmImage,
 } from "@edgeplane/registry";
 import type { Runtime } from "@edgeplane/runtime";
@@ -29,6 +42,49 @@ export interface ArtifactDeps extends ImagePullDeps {
   waitForImageMs: number;
   /** Which entry of a multi-platform index the runtime runs. */
   platform: Platform;
+  /** Opens projects' registry credentials (EDGEPLANE_CREDENTIALS_KEY); unset: they cannot be used. */
+  credentialsKey?: string;
+}
+
+/**
+ * What staging uses for one project's image: with credentials of the project's own for the image's
+ * registry, a client and pull credentials presenting those (to that registry only), and an access
+ * check even for a digest (an image another project pulled is not reused without it); otherwise
+ * the worker's own.
+ */
+export function projectArtifactDeps(
+  deps: ArtifactDeps,
+  project: ProjectRow,
+  ref: ImageRef,
+): { deps: ArtifactDeps; checkAccess: boolean; ownCredentials: boolean } {
+  // a digest is taken as is only from the edge's primary (the operator's registry, where a deploy by
+  // digest works while it is down); from any other registry the runtime's copy, which another
+  // project may have pulled, is used only once the registry has let this project read it
+  const anonymous = {
+    deps,
+    checkAccess: ref.digest !== null && !servedByEdge(ref, deps.edge),
+    ownCredentials: false,
+  };
+  if (!project.registryCredentials || !project.registryCredentialHosts.includes(ref.registry))
+    return anonymous;
+  if (!deps.credentialsKey)
+    throw new PermanentFailure(
+      `project ${project.name} has credentials for ${ref.registry}, but this worker has no EDGEPLANE_CREDENTIALS_KEY to open them`,
+    );
+  let credentials: RegistryCredentials | undefined;
+  try {
+    credentials = openCredentials(project.registryCredentials, deps.credentialsKey)[ref.registry];
+  } catch (error) {
+    if (error instanceof SealedCredentialsError) throw new PermanentFailure(error.message);
+    throw error;
+  }
+  if (!credentials) return anonymous;
+  const registry = deps.registry.withCredentials(ref.registry, credentials);
+  const pullAuth = (image: string) =>
+    parseImageRef(image).registry === ref.registry
+      ? { ...credentials, serveraddress: ref.registry }
+      : deps.pullAuth?.(image);
+  return { deps: { ...deps, registry, pullAuth }, checkAccess: true, ownCredentials: true };
 }
 
 /**
@@ -45,8 +101,9 @@ export async function resolveStageDigest(
   ctx: JobContext,
   ref: ImageRef,
   deployment: DeploymentRow | null,
+  options: { checkAccess?: boolean; ownCredentials?: boolean } = {},
 ): Promise<string> {
-  if (ref.digest) return ref.digest;
+  if (ref.digest && !options.checkAccess) return ref.digest;
   const { envelope, log } = ctx;
   try {
     return await deps.registry.resolveDigest(ref);
@@ -70,7 +127,8 @@ export async function resolveStageDigest(
       await ctx.job.moveToDelayed(Date.now() + delay, ctx.token);
       throw new DelayedError();
     }
-    if (error instanceof RegistryUnavailableError && envelope.image) {
+    // with the project's own credentials, access is checked every time: no fallback without it
+    if (error instanceof RegistryUnavailableError && envelope.image && !options.checkAccess) {
       const staged = await lastStagedDigest(deps.db, envelope.image);
       if (staged) {
         log.warn(
@@ -84,6 +142,14 @@ export async function resolveStageDigest(
         );
         return staged;
       }
+    }
+    // refused outright (401/403): credentials must change first, so retrying cannot help
+    if (error instanceof RegistryError && (error.status === 401 || error.status === 403)) {
+      throw new PermanentFailure(
+        options.ownCredentials
+          ? `${error.message}: check the credentials set for ${ref.registry}`
+          : `${error.message}: a private image needs the project's registryCredentials for ${ref.registry}`,
+      );
     }
     throw error;
   }

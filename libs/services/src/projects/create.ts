@@ -3,6 +3,7 @@ import { conflict, newId } from "@edgeplane/domain";
 import { authorize, type Principal } from "../auth/principal.ts";
 import type { ServiceContext } from "../context.ts";
 import { projectView } from "../views.ts";
+import { credentialColumns } from "./credentials.ts";
 import type { CreateProjectInput } from "./schemas.ts";
 
 /** Creates a project (admin only); its name is unique. */
@@ -16,9 +17,10 @@ export async function createProject({
   input: CreateProjectInput;
 }) {
   authorize(principal, "admin");
+  const { registryCredentials, ...settings } = input;
   const [row] = await ctx.db
     .insert(projects)
-    .values({ id: newId("project"), ...input })
+    .values({ id: newId("project"), ...settings, ...credentialColumns(ctx, registryCredentials) })
     .onConflictDoNothing({ target: projects.name })
     .returning();
   if (!row) throw conflict(`project '${input.name}' already exists`);

@@ -35,6 +35,23 @@ export const allowedImagePrefix = z
   .max(300)
   .regex(/^[a-zA-Z0-9.-]+(?::[0-9]{1,5})?(?:\/[a-z0-9._/-]*)?$/, "must be host[:port]/repository-prefix");
 
+/** `host[:port]` of a registry as image references name it: `ghcr.io`, `registry.example.com:5000`. */
+const registryHostName = z
+  .string()
+  .max(253)
+  .regex(/^[a-z0-9.-]+(?::[0-9]{1,5})?$/, "must be a registry host[:port], as image references name it");
+
+/**
+ * Credentials per registry, write-only: sealed on the way in, never returned (a view lists the
+ * registries only), presented only to that registry and only for this project's deployments.
+ */
+const registryCredentials = z
+  .record(
+    registryHostName,
+    z.strictObject({ username: z.string().min(1).max(256), password: z.string().min(1).max(4096) }),
+  )
+  .refine((value) => Object.keys(value).length <= 20, "at most 20 registries");
+
 const settings = {
   healthcheckPath: z
     .string()
@@ -61,6 +78,8 @@ const settings = {
   maxEnvironments: z.number().int().min(1).max(10_000),
   /** Replaced as a whole: a PATCH sends every field again, secrets included (they are write-only). */
   tls: tlsSettings,
+  /** Replaced as a whole (write-only); null removes them. */
+  registryCredentials: registryCredentials.nullable(),
 };
 
 export const createProjectInput = z.strictObject({
@@ -86,6 +105,7 @@ export const createProjectInput = z.strictObject({
   cpuMillis: settings.cpuMillis.default(1000),
   maxEnvironments: settings.maxEnvironments.default(50),
   tls: settings.tls.default({ mode: "off" }),
+  registryCredentials: settings.registryCredentials.optional(),
 });
 export type CreateProjectInput = z.infer<typeof createProjectInput>;
 

@@ -2,6 +2,7 @@ import { eq, projects } from "@edgeplane/db";
 import { authorize, type Principal } from "../auth/principal.ts";
 import type { ServiceContext } from "../context.ts";
 import { projectView } from "../views.ts";
+import { credentialColumns } from "./credentials.ts";
 import { findProjectByName } from "./find.ts";
 import type { UpdateProjectInput } from "./schemas.ts";
 
@@ -17,9 +18,10 @@ export async function updateProject({
 }) {
   authorize(principal, "admin");
   const project = await findProjectByName(ctx.db, input.project);
+  const { registryCredentials, ...changes } = input.changes;
   const [row] = await ctx.db
     .update(projects)
-    .set(input.changes)
+    .set({ ...changes, ...credentialColumns(ctx, registryCredentials) })
     .where(eq(projects.id, project.id))
     .returning();
   if (!row) throw new Error("project update returned nothing");
