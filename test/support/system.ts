@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { type Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -94,13 +94,29 @@ export class TestSystem {
     return this.child?.pid;
   }
 
-  async start(extraEnv: Record<string, string> = {}): Promise<void> {
-    this.apiPort = await freePort();
-    this.gatewayPort = await freePort();
-    this.gatewayHttpsPort = await freePort();
-    this.stateDir = await mkdtemp(join(tmpdir(), "edgeplane-e2e-"));
-    this.child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "apps/cli/src/main.ts"), "up"], {
+  /**
+   * Starts it with `edgeplane up`, or as a user does with `npm start` (services check included) in
+   * a process group of its own, as a terminal runs it. A second start after a stop of the processes
+   * (`interrupt`) keeps the same ports, state dir and database.
+   */
+  async start(
+    extraEnv: Record<string, string> = {},
+    options: { via?: "up" | "npm start" } = {},
+  ): Promise<void> {
+    if (!this.stateDir) {
+      this.apiPort = await freePort();
+      this.gatewayPort = await freePort();
+      this.gatewayHttpsPort = await freePort();
+      this.stateDir = await mkdtemp(join(tmpdir(), "edgeplane-e2e-"));
+    }
+    const [command, args] =
+      options.via === "npm start"
+        ? ["npm", ["start", "--silent"]]
+        : [process.execPath, ["--import", "tsx", join(ROOT, "apps/cli/src/main.ts"), "up"]];
+    this.logs = [];
+    this.child = spawn(command, args, {
       cwd: ROOT,
+      detached: options.via === "npm start",
       env: {
         ...process.env,
         DATABASE_URL: this.databaseUrl,
@@ -294,6 +310,23 @@ export class TestSystem {
     });
   }
 
+  /**
+   * Ctrl-C in the terminal: SIGINT to the whole process group of `npm start`. Resolves once every
+   * process of the group is gone (or after `timeoutMs`), with the pids still left.
+   */
+  async interrupt(timeoutMs = 40_000): Promise<number[]> {
+    const pid = this.child?.pid;
+    if (!pid) throw new Error("not started");
+    process.kill(-pid, "SIGINT");
+    const deadline = Date.now() + timeoutMs;
+    let left = await groupMembers(pid);
+    while (left.length > 0 && Date.now() < deadline) {
+      await sleep(200);
+      left = await groupMembers(pid);
+    }
+    return left;
+  }
+
   redis(): Redis {
     return new Redis(this.redisUrl, { maxRetriesPerRequest: null });
   }
@@ -302,7 +335,9 @@ export class TestSystem {
     const child = this.child;
     if (child && child.exitCode === null) {
       const exited = new Promise((resolve) => child.once("exit", resolve));
-      child.kill("SIGTERM");
+      // `npm start` runs in a group of its own: the signal goes to all of it, as a terminal's would
+      if (child.pid && child.spawnargs[0] === "npm") process.kill(-child.pid, "SIGTERM");
+      else child.kill("SIGTERM");
       await Promise.race([exited, sleep(30_000)]);
       if (child.exitCode === null) child.kill("SIGKILL");
     }
@@ -331,4 +366,17 @@ export class TestSystem {
     await dropDatabase(this.databaseUrl).catch(() => {});
     if (this.stateDir) await rm(this.stateDir, { recursive: true, force: true });
   }
+}
+
+/** The pids of a process group's members still alive, from /proc. */
+async function groupMembers(pgid: number): Promise<number[]> {
+  const members: number[] = [];
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, "utf8").catch(() => "");
+    // fields after the command (which may hold spaces) in parentheses: state ppid pgrp ...
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(fields[2]) === pgid && fields[0] !== "Z") members.push(Number(entry));
+  }
+  return members;
 }
