@@ -316,3 +316,74 @@ async function retryOn5xx(send: () => Promise<Response>): Promise<Response> {
     await sleep(100 * attempt);
   }
 }
+
+/**
+ * A Docker Engine of the test's own, beside the machine's: its own socket, data and exec roots (and
+ * so its own containerd), no default bridge and no iptables rules, so restarting it touches no other
+ * test's containers. The host reaches its containers on their networks' bridges directly.
+ */
+export class DedicatedDocker {
+  dir = "";
+  private child: ChildProcess | null = null;
+
+  get socketPath(): string {
+    return join(this.dir, "docker.sock");
+  }
+
+  async start(): Promise<void> {
+    if (!this.dir) this.dir = await mkdtemp(join(tmpdir(), "ep-dockerd-"));
+    const child = spawn(
+      "dockerd",
+      [
+        "--host",
+        `unix://${this.socketPath}`,
+        "--data-root",
+        join(this.dir, "data"),
+        "--exec-root",
+        join(this.dir, "exec"),
+        "--pidfile",
+        join(this.dir, "dockerd.pid"),
+        "--iptables=false",
+        "--ip6tables=false",
+        "--bridge=none",
+      ],
+      { stdio: "ignore" },
+    );
+    this.child = child;
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null) throw new Error(`dockerd exited (${child.exitCode})`);
+      const up = await run("docker", ["-H", `unix://${this.socketPath}`, "version"]).then(
+        () => true,
+        () => false,
+      );
+      if (up) return;
+      await sleep(200);
+    }
+    throw new Error("dedicated dockerd did not come up");
+  }
+
+  /** As `systemctl stop docker`: SIGTERM, which stops its containers, then waits for it to exit. */
+  async stop(): Promise<void> {
+    const pid = this.child?.pid;
+    if (pid === undefined || this.child?.exitCode !== null) return;
+    process.kill(pid, "SIGTERM");
+    if (!(await waitExit(pid, 60_000))) process.kill(pid, "SIGKILL");
+    this.child = null;
+  }
+
+  async destroy(): Promise<void> {
+    if (!this.dir) return;
+    if (this.child) {
+      const host = ["-H", `unix://${this.socketPath}`];
+      const { stdout } = await run("docker", [...host, "ps", "-aq"]).catch(() => ({ stdout: "" }));
+      const ids = stdout.split("\n").filter(Boolean);
+      if (ids.length) await run("docker", [...host, "rm", "-f", ...ids]).catch(() => {});
+      await run("docker", [...host, "network", "prune", "-f"]).catch(() => {});
+    }
+    await this.stop();
+    // dockerd bind-mounts its data root onto itself
+    await run("umount", [join(this.dir, "data")]).catch(() => {});
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
