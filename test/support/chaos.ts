@@ -319,11 +319,13 @@ async function retryOn5xx(send: () => Promise<Response>): Promise<Response> {
 
 /**
  * A Docker Engine of the test's own, beside the machine's: its own socket, data and exec roots (and
- * so its own containerd), no default bridge and no iptables rules, so restarting it touches no other
- * test's containers. The host reaches its containers on their networks' bridges directly.
+ * so its own containerd), its own default bridge and no iptables rules, so restarting it touches no
+ * other test's containers. The host reaches its containers on their networks' bridges directly.
  */
 export class DedicatedDocker {
   dir = "";
+  /** Its default bridge, created for it (interface names: at most 15 characters). */
+  private bridge = "";
   private child: ChildProcess | null = null;
 
   get socketPath(): string {
@@ -332,6 +334,13 @@ export class DedicatedDocker {
 
   async start(): Promise<void> {
     if (!this.dir) this.dir = await mkdtemp(join(tmpdir(), "ep-dockerd-"));
+    if (!this.bridge) {
+      this.bridge = `epdd${this.dir
+        .slice(-6)
+        .toLowerCase()
+        .replace(/[^a-z0-9]/g, "0")}`;
+      await run("ip", ["link", "add", "name", this.bridge, "type", "bridge"]);
+    }
     const child = spawn(
       "dockerd",
       [
@@ -345,7 +354,9 @@ export class DedicatedDocker {
         join(this.dir, "dockerd.pid"),
         "--iptables=false",
         "--ip6tables=false",
-        "--bridge=none",
+        // a default bridge of its own: with --bridge=none dockerd deletes docker0, the machine's engine's
+        "--bridge",
+        this.bridge,
       ],
       { stdio: "ignore" },
     );
@@ -384,6 +395,7 @@ export class DedicatedDocker {
     await this.stop();
     // dockerd bind-mounts its data root onto itself
     await run("umount", [join(this.dir, "data")]).catch(() => {});
+    if (this.bridge) await run("ip", ["link", "delete", this.bridge]).catch(() => {});
     await rm(this.dir, { recursive: true, force: true });
   }
 }

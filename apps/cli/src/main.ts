@@ -1,6 +1,7 @@
 import { ConfigError } from "@edgeplane/config";
 import { CA_USAGE, ca } from "./commands/ca.ts";
 import { HOSTS_USAGE, hosts, UsageError } from "./commands/hosts.ts";
+import { PROJECTS_USAGE, projects } from "./commands/projects.ts";
 import { TOKENS_USAGE, tokens } from "./commands/tokens.ts";
 import { up } from "./commands/up.ts";
 
@@ -11,6 +12,7 @@ commands:
   hosts     print (or --write FILE) hosts-file lines for every ready environment
   ca export print the root certificate of edgeplane's local CA
   tokens    create, list and revoke API tokens (tokens --help)
+  projects  set-compose PROJECT FILE: run each environment as the file's services (projects --help)
 `;
 
 const [command, ...args] = process.argv.slice(2);
@@ -31,6 +33,10 @@ try {
       if (args.includes("--help")) process.stdout.write(TOKENS_USAGE);
       else await tokens(args);
       break;
+    case "projects":
+      if (args.includes("--help")) process.stdout.write(PROJECTS_USAGE);
+      else await projects(args);
+      break;
     case undefined:
     case "help":
     case "--help":
@@ -42,7 +48,8 @@ try {
   }
 } catch (error) {
   if (error instanceof UsageError) {
-    const usage = command === "ca" ? CA_USAGE : command === "tokens" ? TOKENS_USAGE : HOSTS_USAGE;
+    const usages: Record<string, string> = { ca: CA_USAGE, tokens: TOKENS_USAGE, projects: PROJECTS_USAGE };
+    const usage = usages[command ?? ""] ?? HOSTS_USAGE;
     process.stderr.write(`edgeplane: ${error.message}\n\n${usage}`);
     process.exit(2);
   }

@@ -25,6 +25,11 @@ try {
         healthTimeoutMs: env.EDGEPLANE_HEALTH_TIMEOUT_MS,
         edge: artifact.edge,
         pullAuth: primaryPullAuth(artifact),
+        urls: {
+          scheme: env.EDGEPLANE_PUBLIC_SCHEME,
+          port: env.EDGEPLANE_PUBLIC_PORT ?? env.EDGEPLANE_GATEWAY_PORT,
+          httpsPort: env.EDGEPLANE_GATEWAY_HTTPS_PORT,
+        },
       });
     },
   });

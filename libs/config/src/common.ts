@@ -186,6 +186,13 @@ export const reconcileEnv = workerEnv
   .extend({
     ...runtimeEnv.shape,
     EDGEPLANE_HEALTH_TIMEOUT_MS: positiveMs.default(60_000),
+    // how URLs are shown: compose services are given their own and each other's (EDGEPLANE_URL_*)
+    ...gatewayEnv.pick({
+      EDGEPLANE_GATEWAY_PORT: true,
+      EDGEPLANE_PUBLIC_PORT: true,
+      EDGEPLANE_PUBLIC_SCHEME: true,
+      EDGEPLANE_GATEWAY_HTTPS_PORT: true,
+    }).shape,
     ...artifactEnv.shape,
   })
   .superRefine(checkArtifactEnv);

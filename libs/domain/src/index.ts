@@ -39,4 +39,11 @@ export {
 } from "./lifecycle.ts";
 export { dnsLabel, domainName, environmentKind, environmentName, hostnameFor, projectName } from "./names.ts";
 export { type EdgeRegistry, runtimeRef, servedByEdge } from "./runtime-ref.ts";
+export {
+  type DesiredService,
+  type DesiredServices,
+  type ObservedService,
+  type ObservedServices,
+  serviceHostname,
+} from "./services.ts";
 export { environmentUrl, type PublicUrls } from "./urls.ts";

@@ -10,6 +10,8 @@ export interface PreviewSettings {
   allowForks: boolean;
   /** Image template (see renderPreviewImage); null means CI announces the image later. */
   previewImage: string | null;
+  /** Image templates per compose service; services not named run their compose file's image. */
+  previewImages?: Record<string, string> | null;
 }
 
 const ENSURE_ACTIONS = ["opened", "reopened", "synchronize", "ready_for_review", "labeled"] as const;
@@ -22,7 +24,7 @@ export type PullRequestDecision =
       action: "ensure";
       environment: string;
       /** What to deploy now; null when there is no image template and CI will request the deploy. */
-      deploy: { image: string } | null;
+      deploy: { image?: string; images?: Record<string, string> } | null;
       reason: EnsureTrigger;
     }
   | { action: "teardown"; environment: string; reason: "closed" | "label-removed" | "converted-to-draft" }
@@ -78,15 +80,22 @@ export function decidePullRequest(event: PullRequestEvent, settings: PreviewSett
   if (event.action === "labeled" && event.label && event.label.name !== settings.requiredLabel) {
     return { action: "skip", reason: "unrelated-label" };
   }
+  const vars = { number: pr.number, sha: pr.head.sha, branch: pr.head.ref };
+  const templates = settings.previewImages ?? null;
   const deploy =
-    settings.previewImage === null
+    settings.previewImage === null && templates === null
       ? null
       : {
-          image: renderPreviewImage(settings.previewImage, {
-            number: pr.number,
-            sha: pr.head.sha,
-            branch: pr.head.ref,
-          }),
+          ...(settings.previewImage === null
+            ? {}
+            : { image: renderPreviewImage(settings.previewImage, vars) }),
+          ...(templates === null
+            ? {}
+            : {
+                images: Object.fromEntries(
+                  Object.entries(templates).map(([service, t]) => [service, renderPreviewImage(t, vars)]),
+                ),
+              }),
         };
   return { action: "ensure", environment, deploy, reason: event.action };
 }

@@ -1,5 +1,6 @@
 // What workers run: the steps of the pipeline, the sweeps and TLS upkeep, and the intent writes and
 // enqueue helpers the API shares with them. Each app imports the step it runs.
+export { composeAppOf, primaryServiceOf } from "./compose.ts";
 export { enqueueNotify, enqueueStage, enqueueTeardown } from "./enqueue.ts";
 export { recordDeployment, recordTeardown } from "./intent.ts";
 export { type IngressDeps, routeEnvironment, syncGateway } from "./steps/ingress.ts";

@@ -18,6 +18,7 @@ import {
 import {
   badRequest,
   conflict,
+  type DesiredServices,
   DomainError,
   environmentKind,
   hostnameFor,
@@ -26,6 +27,7 @@ import {
   UNFINISHED_PHASES,
 } from "@edgeplane/domain";
 import type { PgUpdateSetSource } from "drizzle-orm/pg-core";
+import { composeAppOf, planServices, primaryServiceOf, type ServicesRequest } from "./compose.ts";
 
 /** Marks every unfinished deployment of an environment older than `generation` superseded. */
 export async function supersedeOlder(tx: Tx, environmentId: string, generation: number) {
@@ -115,6 +117,48 @@ async function upsertEnvironment(
   }
 }
 
+/**
+ * The images a deploy asks for: one (`image`) for a single-service project; every service's for a
+ * compose project, the primary's (or first's) standing for the whole on the rows' `image` columns.
+ */
+function intendedImages(
+  project: ProjectRow,
+  request: ServicesRequest,
+): { image: string; services: DesiredServices | null } {
+  const app = composeAppOf(project);
+  if (!app) {
+    if (request.images !== undefined || request.env !== undefined)
+      throw badRequest(
+        `images, env: project ${project.name} has no compose file: deploy one image with image`,
+      );
+    if (request.image === undefined) throw badRequest("image: required");
+    return { image: request.image, services: null };
+  }
+  const { services, primaryImage } = planServices(project, app, request);
+  return { image: primaryImage, services };
+}
+
+/**
+ * Every routed service but the primary answers at `{service}--{environment}`: a label DNS must
+ * allow (63 characters), and one an environment name cannot also produce.
+ */
+function assertServiceHostnames(project: ProjectRow, environment: string): void {
+  if (environment.includes("--"))
+    throw badRequest(
+      `environment: ${environment} contains "--", which marks service hostnames ({service}--{environment}) in a compose project`,
+    );
+  const app = composeAppOf(project);
+  const primary = app ? primaryServiceOf(project, app) : null;
+  for (const s of app?.services ?? []) {
+    if (s.port === null || s.name === primary) continue;
+    const label = `${s.name}--${environment}`;
+    if (label.length > 63 || `${label}.${project.domain}`.length > MAX_HOSTNAME)
+      throw badRequest(
+        `environment: service ${s.name}'s hostname ${label}.${project.domain} is longer than DNS allows (63 characters per label): use a shorter environment name`,
+      );
+  }
+}
+
 export interface PullRequestFields {
   pullRequest: number;
   headSha: string;
@@ -131,13 +175,14 @@ export async function recordDeployment(
   input: {
     project: ProjectRow;
     environment: string;
-    image: string;
     requestedBy: string | null;
     pullRequest?: PullRequestFields;
-  },
+  } & ServicesRequest,
 ) {
   const { project } = input;
-  assertImageAllowed(project, input.image);
+  const { image, services } = intendedImages(project, input);
+  for (const requested of new Set([image, ...Object.values(services ?? {}).map((s) => s.image)]))
+    assertImageAllowed(project, requested);
   const deploymentId = newId("deployment");
   const hostname = hostnameFor(input.environment, project.domain);
   if (hostname.length > MAX_HOSTNAME) {
@@ -145,6 +190,7 @@ export async function recordDeployment(
       `hostname ${input.environment}.${project.domain} is longer than DNS allows (${MAX_HOSTNAME} characters)`,
     );
   }
+  if (services) assertServiceHostnames(project, input.environment);
   const [existing] = await tx
     .select({ status: environments.status })
     .from(environments)
@@ -163,7 +209,8 @@ export async function recordDeployment(
       hostname,
       status: "deploying",
       generation: 1,
-      desiredImage: input.image,
+      desiredImage: image,
+      desiredServices: services,
       currentDeploymentId: deploymentId,
       lastActivityAt: now,
       ...input.pullRequest,
@@ -171,8 +218,9 @@ export async function recordDeployment(
     {
       generation: sql`${environments.generation} + 1`,
       status: "deploying",
-      desiredImage: input.image,
+      desiredImage: image,
       desiredDigest: null,
+      desiredServices: services,
       currentDeploymentId: deploymentId,
       destroyedAt: null,
       lastActivityAt: now,
@@ -187,7 +235,8 @@ export async function recordDeployment(
       projectId: project.id,
       environmentId: env.id,
       generation: env.generation,
-      image: input.image,
+      image,
+      services,
       requestedBy: input.requestedBy,
     })
     .returning();
@@ -219,6 +268,7 @@ export async function recordTeardown(
       generation: sql`${environments.generation} + 1`,
       desiredImage: null,
       desiredDigest: null,
+      desiredServices: null,
       currentDeploymentId: null,
     })
     .where(eq(environments.id, current.id))

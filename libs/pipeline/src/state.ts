@@ -14,7 +14,13 @@ import {
   projects,
   type Tx,
 } from "@edgeplane/db";
-import { type DeploymentPhase, GONE_STATUSES, isGone, isTerminalPhase } from "@edgeplane/domain";
+import {
+  type DeploymentPhase,
+  type DesiredServices,
+  GONE_STATUSES,
+  isGone,
+  isTerminalPhase,
+} from "@edgeplane/domain";
 import type { Envelope } from "@edgeplane/queue";
 
 export class EnvelopeMismatch extends Error {
@@ -82,7 +88,13 @@ export async function markPhase(
   db: Db,
   deploymentId: string | null,
   phase: keyof typeof PHASE_COLUMN,
-  extra: { error?: string; digest?: string; message?: string; statusDetail?: string | null } = {},
+  extra: {
+    error?: string;
+    digest?: string;
+    services?: DesiredServices;
+    message?: string;
+    statusDetail?: string | null;
+  } = {},
 ): Promise<boolean> {
   if (!deploymentId) return false;
   const now = new Date();
@@ -97,6 +109,7 @@ export async function markPhase(
         [column]: current[column] ?? now,
         ...(extra.error !== undefined ? { error: extra.error } : {}),
         ...(extra.digest !== undefined ? { digest: extra.digest } : {}),
+        ...(extra.services !== undefined ? { services: extra.services } : {}),
         ...(extra.statusDetail !== undefined
           ? { statusDetail: extra.statusDetail }
           : current.status !== phase
@@ -228,15 +241,31 @@ export async function routableEnvironments(db: Db, promote?: string) {
         address: environments.routedAddress,
         port: environments.routedPort,
       },
+      observedServices: environments.observedServices,
+      routedServices: environments.routedServices,
     })
     .from(environments)
     .where(
       and(
-        or(isNotNull(environments.routedAddress), isNotNull(environments.observedAddress)),
+        or(
+          isNotNull(environments.routedAddress),
+          isNotNull(environments.observedAddress),
+          isNotNull(environments.routedServices),
+          isNotNull(environments.observedServices),
+        ),
         notInArray(environments.status, [...GONE_STATUSES]),
       ),
     );
-  return rows.flatMap(({ observed, routed, ...row }) => {
+  return rows.flatMap(({ observed, routed, observedServices, routedServices, ...row }) => {
+    const services = row.id === promote ? observedServices : routedServices;
+    if (services) {
+      // a compose environment: one route per service with a port, at the service's own hostname
+      return Object.values(services).flatMap((s) =>
+        s.hostname && s.port
+          ? [{ ...row, hostname: s.hostname, containerId: s.containerId, address: s.address, port: s.port }]
+          : [],
+      );
+    }
     const target = row.id === promote ? observed : routed;
     if (!target.containerId || !target.address || !target.port) return [];
     return [{ ...row, containerId: target.containerId, address: target.address, port: target.port }];

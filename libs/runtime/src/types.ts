@@ -1,3 +1,24 @@
+/** A named volume mounted into a container. */
+export interface VolumeMount {
+  /** The full Docker volume name (see `volumeNameFor`): one of the same environment's volumes. */
+  volume: string;
+  target: string;
+  readOnly: boolean;
+}
+
+/** A Docker HEALTHCHECK, durations in milliseconds. */
+export interface ContainerHealthcheck {
+  /** As compose gives it: `["CMD", ...]` or `["CMD-SHELL", "..."]`. */
+  test: string[];
+  intervalMs: number;
+  timeoutMs: number;
+  retries: number;
+  startPeriodMs: number;
+}
+
+/** Docker's verdict of a container's healthcheck. */
+export type HealthStatus = "starting" | "healthy" | "unhealthy";
+
 export interface ContainerSpec {
   instance: string;
   projectId: string;
@@ -8,7 +29,8 @@ export interface ContainerSpec {
   generation: number;
   /** Pinned reference (`registry/repo@sha256:…`). */
   image: string;
-  containerPort: number;
+  /** The port the service listens on (exposed, and given as PORT); null: it listens on nothing. */
+  containerPort: number | null;
   env: Record<string, string>;
   memoryBytes?: number;
   nanoCpus?: number;
@@ -18,6 +40,64 @@ export interface ContainerSpec {
    * has no network at all.
    */
   network?: { name: string; address: string };
+  /** The compose service it runs (a DNS label); absent for a single-service project. */
+  service?: string;
+  /** Docker's Cmd; absent or null: the image's. */
+  command?: string[] | null;
+  /** Docker's Entrypoint; absent or null: the image's. */
+  entrypoint?: string[] | null;
+  /** absent or null: the image's. */
+  user?: string | null;
+  /** absent or null: the image's. */
+  workingDir?: string | null;
+  /** Names other containers on its network find it by (the service name). Needs `network`. */
+  aliases?: string[];
+  /** Named volumes (full Docker volume names, see volumeNameFor) mounted into it. */
+  mounts?: VolumeMount[];
+  /**
+   * A Docker HEALTHCHECK. Absent: the image's own, if it has one; null: none at all (the image's is
+   * disabled).
+   */
+  healthcheck?: ContainerHealthcheck | null;
+  /** Runs once to completion (migrations, seeds): never restarted (RestartPolicy "no"). */
+  oneShot?: boolean;
+  /** What it runs, hashed by the caller: kept as label `edgeplane.config` to decide whether to replace it. */
+  configHash?: string;
+}
+
+/** An environment's named volume, as edgeplane creates it. */
+export interface VolumeSpec {
+  instance: string;
+  projectId: string;
+  environmentId: string;
+  /** Its name in the compose file (`[a-z0-9_.-]{1,63}`). */
+  volume: string;
+}
+
+export interface ManagedVolume {
+  /** The Docker volume name. */
+  name: string;
+  environmentId: string;
+  /** Its name in the compose file. */
+  volume: string;
+}
+
+/** A volume still used by a container cannot be removed. */
+export class VolumeInUse extends Error {
+  override name = "VolumeInUse";
+}
+
+/** A short helper container run to completion (copying or seeding volumes). */
+export interface RunOnceSpec {
+  instance: string;
+  projectId: string;
+  environmentId: string;
+  image: string;
+  /** Run as given: it replaces the image's entrypoint and command. */
+  command: string[];
+  mounts: VolumeMount[];
+  timeoutMs: number;
+  user?: string | null;
 }
 
 /** An environment's private network, as edgeplane creates it. */
@@ -48,7 +128,16 @@ export interface ManagedContainer {
   projectId: string;
   environmentId: string;
   generation: number;
+  /** The compose service it runs; null for a single-service project's container. */
+  service: string | null;
+  /** The caller's hash of what it runs (label `edgeplane.config`); null without one. */
+  configHash: string | null;
+  /** Docker's state: "running", "exited", "created", "restarting", "paused", ... */
+  state: string;
+  /** `state === "running"`. */
   running: boolean;
+  /** From Docker's healthcheck, when the container has one and runs; else null. */
+  health: HealthStatus | null;
   /** Its address on its environment's network; null without one. */
   address: string | null;
 }
@@ -88,4 +177,23 @@ export interface Runtime {
   logsTail(id: string, lines: number): Promise<string>;
   /** The exit code of a container that stopped; null while it runs or when it is gone. */
   exitCode(id: string): Promise<number | null>;
+  /** Creates the environment's named volume unless it exists (labelled like networks, plus edgeplane.volume=<name>); `created` says whether it is new. */
+  ensureVolume(spec: VolumeSpec): Promise<{ name: string; created: boolean }>;
+  /** This instance's volumes, by label. */
+  listVolumes(filter?: { environmentId?: string }): Promise<ManagedVolume[]>;
+  /** Removes a volume of this instance (label-checked); idempotent; throws VolumeInUse while a container uses it. */
+  removeVolume(name: string): Promise<void>;
+  /** Freezes a container of this instance; idempotent. */
+  pause(id: string): Promise<void>;
+  /** Thaws a paused container of this instance; idempotent. */
+  unpause(id: string): Promise<void>;
+  /** Docker's health status of one container now; null without a healthcheck or when it is gone. */
+  health(id: string): Promise<HealthStatus | null>;
+  /**
+   * Runs a short helper container to completion and removes it: no network, the same hardening as
+   * `start`, labelled as the environment's (so the orphan sweep knows it), with the given volumes
+   * mounted. Resolves with its exit code and the tail of its output (at most 4 KiB); rejects after
+   * `timeoutMs`, the container removed.
+   */
+  runOnce(spec: RunOnceSpec): Promise<{ exitCode: number; output: string }>;
 }

@@ -134,7 +134,8 @@ describe("containers run without privileges", () => {
     const plain = await runtime.docker.createContainer({
       Image: IMAGE,
       Labels: { "edgeplane.test": instance },
-      HostConfig: hostConfig,
+      // no network: capabilities do not depend on it, and the host's default bridge may be absent
+      HostConfig: { NetworkMode: "none", ...hostConfig },
     });
     try {
       await plain.start();

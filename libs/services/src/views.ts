@@ -4,7 +4,9 @@ import {
   ENVIRONMENT_KINDS,
   ENVIRONMENT_STATUSES,
   environmentUrl,
+  serviceHostname,
 } from "@edgeplane/domain";
+import { composeAppOf, primaryServiceOf } from "@edgeplane/pipeline";
 import { hasTls, readTlsSettings, tlsSettingsView } from "@edgeplane/tls";
 import { z } from "zod";
 import type { ServiceContext } from "./context.ts";
@@ -37,6 +39,31 @@ export const projectViewSchema = z.object({
   memoryMb: z.number().int(),
   cpuMillis: z.number().int(),
   maxEnvironments: z.number().int(),
+  /**
+   * The compose file as edgeplane reads it (null: one container per environment): services with
+   * their image, port and whether they are routed; environment values are not shown (they may be
+   * secrets), their names are.
+   */
+  compose: z
+    .object({
+      primaryService: z.string().nullable(),
+      services: z.array(
+        z.object({
+          name: z.string(),
+          image: z.string().nullable(),
+          port: z.number().int().nullable(),
+          env: z.array(z.string()),
+          dependsOn: z.array(z.object({ service: z.string(), condition: z.string() })),
+          volumes: z.array(z.string()),
+          oneShot: z.boolean(),
+        }),
+      ),
+      volumes: z.array(z.object({ name: z.string(), seedFrom: z.string().nullable() })),
+    })
+    .nullable(),
+  previewImages: z.record(z.string(), z.string()).nullable(),
+  environmentMemoryMb: z.number().int(),
+  environmentCpuMillis: z.number().int(),
   /** Registries the project has credentials for; the credentials themselves are write-only. */
   registryCredentials: z.array(z.string()),
   /** The TLS settings with secrets replaced by whether they are set. */
@@ -64,9 +91,43 @@ export function projectView(p: ProjectRow): ProjectView {
     memoryMb: p.memoryMb,
     cpuMillis: p.cpuMillis,
     maxEnvironments: p.maxEnvironments,
+    compose: composeView(p),
+    previewImages: p.previewImages,
+    environmentMemoryMb: p.environmentMemoryMb,
+    environmentCpuMillis: p.environmentCpuMillis,
     registryCredentials: p.registryCredentialHosts,
     tls: tlsSettingsView(readTlsSettings(p.tls)), // secrets: whether set, never their values
     createdAt: iso(p.createdAt),
+  };
+}
+
+/** A compose service's URL in an environment; null for a service without a port. */
+function serviceUrl(service: string, environment: string, project: ProjectRow, urls: Urls): string | null {
+  const app = composeAppOf(project);
+  const spec = app?.services.find((s) => s.name === service);
+  if (!app || !spec || spec.port === null) return null;
+  return urlOf(
+    serviceHostname(service, environment, project.domain, primaryServiceOf(project, app)),
+    project,
+    urls,
+  );
+}
+
+function composeView(p: ProjectRow): ProjectView["compose"] {
+  const app = composeAppOf(p);
+  if (!app) return null;
+  return {
+    primaryService: p.primaryService ?? app.primaryService,
+    services: app.services.map((s) => ({
+      name: s.name,
+      image: s.image,
+      port: s.port,
+      env: Object.keys(s.environment),
+      dependsOn: s.dependsOn.map((d) => ({ service: d.service, condition: d.condition })),
+      volumes: s.volumes.map((v) => v.volume),
+      oneShot: s.oneShot,
+    })),
+    volumes: app.volumes.map((v) => ({ name: v.name, seedFrom: v.seedFrom })),
   };
 }
 
@@ -82,6 +143,22 @@ export const environmentViewSchema = z.object({
   digest: z.string().nullable(),
   generation: z.number().int(),
   deploymentId: z.string().nullable(),
+  /**
+   * A compose project's environment: every service with its image, digest, URL (null: private) and
+   * status (`pending`: not started for this intent yet; `running`; `completed`: a one-shot that ran;
+   * `serving`: running and routed by the gateway). Null for a single-service project.
+   */
+  services: z
+    .array(
+      z.object({
+        name: z.string(),
+        image: z.string(),
+        digest: z.string().nullable(),
+        url: z.string().nullable(),
+        status: z.enum(["pending", "running", "completed", "serving"]),
+      }),
+    )
+    .nullable(),
   pullRequest: z
     .object({
       number: z.number().int(),
@@ -109,6 +186,25 @@ export function environmentView(e: EnvironmentRow, project: ProjectRow, urls: Ur
     digest: e.desiredDigest,
     generation: e.generation,
     deploymentId: e.currentDeploymentId,
+    services: e.desiredServices
+      ? Object.entries(e.desiredServices).map(([name, d]) => {
+          const observed = e.observedServices?.[name];
+          const status = !observed
+            ? "pending"
+            : observed.oneShot
+              ? "completed"
+              : e.routedServices?.[name]?.containerId === observed.containerId && observed.hostname
+                ? "serving"
+                : "running";
+          return {
+            name,
+            image: d.image,
+            digest: d.digest,
+            url: serviceUrl(name, e.name, project, urls),
+            status,
+          } as const;
+        })
+      : null,
     pullRequest:
       e.pullRequest === null ? null : { number: e.pullRequest, headSha: e.headSha, state: e.prState },
     readyAt: iso(e.readyAt),
@@ -125,6 +221,17 @@ export const deploymentViewSchema = z.object({
   url: z.string(),
   image: z.string(),
   digest: z.string().nullable(),
+  /** A compose project's deployment: each service's image, digest once staged, and URL (null: private). */
+  services: z
+    .array(
+      z.object({
+        name: z.string(),
+        image: z.string(),
+        digest: z.string().nullable(),
+        url: z.string().nullable(),
+      }),
+    )
+    .nullable(),
   generation: z.number().int(),
   status: z.enum(DEPLOYMENT_PHASES),
   /** What the current phase waits on, e.g. `waiting for image`; null when nothing. */
@@ -157,6 +264,14 @@ export function deploymentView(
     url: urlOf(e.hostname, project, urls),
     image: d.image,
     digest: d.digest,
+    services: d.services
+      ? Object.entries(d.services).map(([name, s]) => ({
+          name,
+          image: s.image,
+          digest: s.digest,
+          url: serviceUrl(name, e.name, project, urls),
+        }))
+      : null,
     generation: d.generation,
     status: d.status,
     statusDetail: d.statusDetail,

@@ -1,5 +1,5 @@
-import type { DeploymentPhase } from "@edgeplane/domain";
-import { bigserial, index, integer, pgTable, text } from "drizzle-orm/pg-core";
+import type { DeploymentPhase, DesiredServices } from "@edgeplane/domain";
+import { bigserial, index, integer, jsonb, pgTable, text } from "drizzle-orm/pg-core";
 import { at, createdAt, updatedAt } from "./columns.ts";
 import { environments } from "./environments.ts";
 import { projects } from "./projects.ts";
@@ -15,8 +15,11 @@ export const deployments = pgTable(
       .notNull()
       .references(() => environments.id),
     generation: integer("generation").notNull(),
+    /** The image of the (primary) service. */
     image: text("image").notNull(),
     digest: text("digest"),
+    /** A compose project's deployment: every service's image, digest once staged, and values. */
+    services: jsonb("services").$type<DesiredServices>(),
     status: text("status").$type<DeploymentPhase>().notNull().default("queued"),
     error: text("error"),
     /** What the current phase is waiting on, for humans: `waiting for image`. */

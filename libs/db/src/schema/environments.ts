@@ -1,5 +1,10 @@
-import type { EnvironmentKind, EnvironmentStatus } from "@edgeplane/domain";
-import { integer, pgTable, text, unique } from "drizzle-orm/pg-core";
+import type {
+  DesiredServices,
+  EnvironmentKind,
+  EnvironmentStatus,
+  ObservedServices,
+} from "@edgeplane/domain";
+import { integer, jsonb, pgTable, text, unique } from "drizzle-orm/pg-core";
 import { at, createdAt, updatedAt } from "./columns.ts";
 import { projects } from "./projects.ts";
 
@@ -29,6 +34,16 @@ export const environments = pgTable(
     routedContainerId: text("routed_container_id"),
     routedAddress: text("routed_address"),
     routedPort: integer("routed_host_port"),
+    /**
+     * A compose project's environment: each service's image, staged digest and deploy-time values
+     * (null for a single-service project). `desiredImage`/`desiredDigest` then name the primary
+     * service's, and the observed/routed columns above its container.
+     */
+    desiredServices: jsonb("desired_services").$type<DesiredServices>(),
+    /** Every service's healthy (or completed) container of the current intent, set by reconcile. */
+    observedServices: jsonb("observed_services").$type<ObservedServices>(),
+    /** The services' containers the gateway routes to, set by ingress with the switch. */
+    routedServices: jsonb("routed_services").$type<ObservedServices>(),
     pullRequest: integer("pull_request"),
     /** The pull request as last applied: decides ordering of late webhook deliveries. */
     headSha: text("head_sha"),

@@ -29,6 +29,17 @@ export const projects = pgTable(
     registryCredentials: text("registry_credentials"),
     /** The registries `registryCredentials` holds credentials for: what the API shows of them. */
     registryCredentialHosts: text("registry_credential_hosts").array().notNull().default([]),
+    /** The compose file as given (YAML); null: one container per environment, from `port`. */
+    compose: text("compose"),
+    /** It parsed and checked (`@edgeplane/compose`'s ComposeApp): what deploys read. */
+    composeSpec: jsonb("compose_spec").$type<Record<string, unknown>>(),
+    /** The service answering at `{env}.{domain}`; default: the first with a port. */
+    primaryService: text("primary_service"),
+    /** Image templates per service for pull request previews (`{number}`, `{sha}`, `{branch}`). */
+    previewImages: jsonb("preview_images").$type<Record<string, string>>(),
+    /** What all of one environment's services may use together. */
+    environmentMemoryMb: integer("environment_memory_mb").notNull().default(4096),
+    environmentCpuMillis: integer("environment_cpu_millis").notNull().default(8000),
     /** Resource limits for every container of the project. */
     memoryMb: integer("memory_mb").notNull().default(512),
     cpuMillis: integer("cpu_millis").notNull().default(1000),

@@ -23,11 +23,11 @@ export interface IngressDeps extends WorkerDeps {
 export async function syncGateway(
   deps: Pick<IngressDeps, "db" | "sql" | "gateway" | "challenges"> & { log?: Logger },
   promote?: string,
-): Promise<{ routes: number; routed: ReadonlyMap<string, string>; drained: Promise<void> }> {
+): Promise<{ routes: number; routed: ReadonlyMap<string, ReadonlySet<string>>; drained: Promise<void> }> {
   return withAdvisoryLock(deps.sql, "gateway-render", async () => {
     const rows = await routableEnvironments(deps.db, promote);
     const routes: Route[] = [];
-    const routed = new Map<string, string>();
+    const routed = new Map<string, Set<string>>();
     for (const r of rows) {
       const route = {
         hostname: r.hostname,
@@ -40,7 +40,7 @@ export async function syncGateway(
       if (problem) deps.log?.error({ environment: r.id, problem }, "environment left out of the gateway");
       else {
         routes.push(route);
-        routed.set(r.id, r.containerId);
+        routed.set(r.id, (routed.get(r.id) ?? new Set()).add(r.containerId));
       }
     }
     // status pages, certificates and ACME answers come with the routes
@@ -69,23 +69,32 @@ export function routeEnvironment(deps: IngressDeps) {
         const { routes: count, routed, drained } = await syncGateway(deps, env.id);
         lock.assertHeld();
         if (env.status === "destroying") {
-          if (env.observedContainerId) return; // containers not yet gone: teardown calls again
+          if (env.observedContainerId || env.observedServices) return; // containers not yet gone: teardown calls again
           await updateEnvironmentAt(deps.db, envelope, {
             status: "destroyed",
             destroyedAt: new Date(),
             routedContainerId: null,
             routedAddress: null,
             routedPort: null,
+            routedServices: null,
           });
           log.info({ routes: count }, "environment destroyed");
           await enqueueNotify(deps.producer, env, null, "destroyed");
           return;
         }
-        if (!env.observedContainerId || routed.get(env.id) !== env.observedContainerId) return; // left out: said above
+        const rendered = routed.get(env.id) ?? new Set<string>();
+        if (env.observedServices) {
+          // a compose environment: ready once every service with a route is served by its new container
+          const missing = Object.values(env.observedServices).filter(
+            (s) => s.hostname && s.port && !rendered.has(s.containerId),
+          );
+          if (missing.length > 0) return; // left out: said above
+        } else if (!env.observedContainerId || !rendered.has(env.observedContainerId)) return; // left out: said above
         const marked = await updateEnvironmentAt(deps.db, envelope, {
           routedContainerId: env.observedContainerId,
           routedAddress: env.observedAddress,
           routedPort: env.observedPort,
+          routedServices: env.observedServices,
           status: "ready",
           readyAt: new Date(),
         });

@@ -1,24 +1,16 @@
 import type { EnvironmentRow, ProjectRow } from "@edgeplane/db";
-import { type EdgeRegistry, isGone, runtimeRef } from "@edgeplane/domain";
+import { isGone, runtimeRef } from "@edgeplane/domain";
 import type { Logger } from "@edgeplane/log";
-import { inheritedSuffix, type JobContext, jobIds, QUEUES, type WorkerDeps } from "@edgeplane/queue";
-import { type ManagedContainer, type Runtime, waitHealthy } from "@edgeplane/runtime";
+import { inheritedSuffix, type JobContext, jobIds, QUEUES } from "@edgeplane/queue";
+import { type ManagedContainer, waitHealthy } from "@edgeplane/runtime";
+import { composeAppOf } from "../compose.ts";
 import { environmentLock, type HeldLock } from "../lock.ts";
-import { ensureEnvironmentNetwork, freeAddress, type NetworkPool } from "../network.ts";
+import { ensureEnvironmentNetwork, freeAddress } from "../network.ts";
 import { markPhase, noteDeployment, updateEnvironmentAt } from "../state.ts";
 import { PermanentFailure, runStep } from "../step.ts";
-import { ensureRuntimeImage, type ImagePullDeps } from "./runtime-images.ts";
-
-export interface ReconcileDeps extends WorkerDeps {
-  runtime: Runtime;
-  instance: string;
-  healthTimeoutMs: number;
-  /** The same edge configuration as worker-stage's: the image runs as `edge/repo@digest`. */
-  edge: EdgeRegistry | null;
-  pullAuth?: ImagePullDeps["pullAuth"];
-  /** Where environments' private networks get their subnets. */
-  pool: NetworkPool;
-}
+import type { ReconcileDeps } from "./reconcile-deps.ts";
+import { ensureServices, sameServices } from "./reconcile-services.ts";
+import { ensureRuntimeImage } from "./runtime-images.ts";
 
 type Desired = EnvironmentRow & { desiredImage: string; desiredDigest: string };
 
@@ -29,6 +21,8 @@ type Desired = EnvironmentRow & { desiredImage: string; desiredDigest: string };
  * (never the one the gateway still routes to; that one goes in the prune after the switch drained).
  * One reconcile or teardown at a time per environment (its lock); a newer generation supersedes.
  */
+export type { ReconcileDeps };
+
 export function reconcileEnvironment(deps: ReconcileDeps) {
   return (ctx: JobContext) =>
     runStep(
@@ -37,6 +31,21 @@ export function reconcileEnvironment(deps: ReconcileDeps) {
       async ({ env, project }, lock) => {
         if (!wantsContainer(env)) return;
         const containers = await deps.runtime.list({ environmentId: env.id });
+        const app = composeAppOf(project);
+        if (env.desiredServices && app) {
+          const desired = { ...env, desiredServices: env.desiredServices };
+          const result = await ensureServices(deps, ctx, { env: desired, project, app, containers, lock });
+          if (!result) return; // superseded meanwhile
+          const keep = new Set<string | null>([
+            ...Object.values(result.observed).map((s) => s.containerId),
+            ...Object.values(env.routedServices ?? {}).map((s) => s.containerId),
+          ]);
+          await removeStaleContainers(deps, ctx.log, containers, keep, lock);
+          lock.assertHeld();
+          if (result.changed || !sameServices(env.routedServices, result.observed) || env.status !== "ready")
+            await requestServicesRouting(deps, ctx, env);
+          return;
+        }
         const current = await ensureCurrentContainer(deps, ctx, { env, project, containers, lock });
         if (!current) return; // superseded while it started: removed again
         await removeStaleContainers(
@@ -213,6 +222,16 @@ async function removeStaleContainers(
     await deps.runtime.remove(c.id);
     log.info({ container: c.id.slice(0, 12), generation: c.generation }, "removed old container");
   }
+}
+
+async function requestServicesRouting(
+  deps: ReconcileDeps,
+  { envelope, job }: JobContext,
+  env: EnvironmentRow,
+) {
+  await markPhase(deps.db, envelope.deploymentId, "routing");
+  const jobId = `${jobIds.ingress(env.id, env.generation)}${inheritedSuffix(job.id)}`;
+  await deps.producer.enqueue(QUEUES.ingress, envelope, jobId);
 }
 
 /** Asks ingress to switch the gateway to the current container, unless it already serves it. */

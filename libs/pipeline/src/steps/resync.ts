@@ -7,7 +7,7 @@ import {
   eq,
   inArray,
 } from "@edgeplane/db";
-import { isTerminalPhase } from "@edgeplane/domain";
+import { isTerminalPhase, type ObservedServices } from "@edgeplane/domain";
 import type { Logger } from "@edgeplane/log";
 import {
   type EnvelopeInput,
@@ -19,6 +19,7 @@ import {
 } from "@edgeplane/queue";
 import type { ManagedContainer, Runtime } from "@edgeplane/runtime";
 import { enqueueTeardown } from "../enqueue.ts";
+import { sameServices } from "./reconcile-services.ts";
 
 export interface ResyncDeps {
   db: Db;
@@ -129,6 +130,7 @@ export async function resync(deps: ResyncDeps, now = new Date()): Promise<Resync
 
 /** A ready environment has exactly its observed container, running, of its generation, and routed. */
 export function drifted(env: EnvironmentRow, containers: ManagedContainer[]): boolean {
+  if (env.observedServices) return servicesDrifted(env, env.observedServices, containers);
   const [only, ...others] = containers;
   return !(
     only &&
@@ -139,6 +141,27 @@ export function drifted(env: EnvironmentRow, containers: ManagedContainer[]): bo
     only.address !== null &&
     only.address === env.observedAddress &&
     env.routedContainerId === env.observedContainerId
+  );
+}
+
+/**
+ * A ready compose environment has exactly its services' observed containers, each running (a
+ * one-shot: completed), at its address, and the gateway routes each service to its container.
+ */
+function servicesDrifted(
+  env: EnvironmentRow,
+  observed: ObservedServices,
+  containers: ManagedContainer[],
+): boolean {
+  const wanted = Object.values(observed);
+  const byId = new Map(containers.map((c) => [c.id, c]));
+  return !(
+    containers.length === wanted.length &&
+    wanted.every((s) => {
+      const c = byId.get(s.containerId);
+      return c !== undefined && c.address === s.address && (c.running || s.oneShot);
+    }) &&
+    sameServices(env.routedServices, observed)
   );
 }
 

@@ -30,6 +30,8 @@ export interface SweepReport {
   orphans: number;
   /** Networks of no live environment, removed. */
   networks: number;
+  /** Volumes of no live environment, removed. */
+  volumes: number;
   /** Unused images removed from the runtime. */
   images: number;
 }
@@ -89,6 +91,12 @@ export async function sweep(deps: SweepDeps, now = new Date()): Promise<SweepRep
       await releaseEnvironmentNetwork(deps, n.environmentId);
       deps.log.info({ network: n.name }, "removed orphan network");
     }
+    // volumes of no live environment: a preview's data never outlives it
+    const orphanVolumes = (await deps.runtime.listVolumes()).filter((v) => !liveIds.has(v.environmentId));
+    for (const v of orphanVolumes) {
+      await deps.runtime.removeVolume(v.name);
+      deps.log.info({ volume: v.name }, "removed orphan volume");
+    }
     const gc = await collectUnusedImages({ ...deps, graceMs: deps.imageGraceMs ?? 0 }, now);
     const report = {
       closed,
@@ -96,9 +104,11 @@ export async function sweep(deps: SweepDeps, now = new Date()): Promise<SweepRep
       retried: stuck.length,
       orphans: orphans.length,
       networks: orphanNetworks.length,
+      volumes: orphanVolumes.length,
       images: gc.removed,
     };
-    if (closed + expired + stuck.length + orphans.length + orphanNetworks.length + gc.removed > 0) {
+    const total = Object.values(report).reduce((a, b) => a + b, 0);
+    if (total > 0) {
       deps.log.info(report, "sweep");
     }
     return report;

@@ -12,7 +12,8 @@ export interface JanitorDeps extends WorkerDeps {
 }
 
 /**
- * teardown (janitor): remove every container of an environment being destroyed, then let ingress
+ * teardown (janitor): remove every container, the network and the volumes of an environment being
+ * destroyed, then let ingress
  * drop its route; ingress marks it `destroyed` once the gateway no longer routes to it. Until every
  * step has succeeded the row stays `destroying`, and a failed step is retried (here, or by the sweep).
  */
@@ -30,14 +31,24 @@ export function teardownEnvironment(deps: JanitorDeps) {
         }
         lock.assertHeld();
         await releaseEnvironmentNetwork(deps, env.id);
+        // its volumes (a preview's database) go with it
+        const volumes = await deps.runtime.listVolumes({ environmentId: env.id });
+        for (const v of volumes) {
+          lock.assertHeld();
+          await deps.runtime.removeVolume(v.name);
+        }
         await updateEnvironmentAt(deps.db, ctx.envelope, {
           observedContainerId: null,
           observedAddress: null,
           observedPort: null,
+          observedServices: null,
         });
         const jobId = `${jobIds.ingress(env.id, env.generation)}${inheritedSuffix(ctx.job.id)}`;
         await deps.producer.enqueue(QUEUES.ingress, ctx.envelope, jobId);
-        ctx.log.info({ removed: containers.length }, "environment containers removed");
+        ctx.log.info(
+          { removed: containers.length, volumes: volumes.length },
+          "environment containers removed",
+        );
       },
       { lock: environmentLock(ctx.envelope.environmentId) },
     );

@@ -1,14 +1,25 @@
+import { randomBytes } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import Docker from "dockerode";
-import { LABELS, labelsFor, networkNameFor } from "../labels.ts";
+import { LABELS, labelsFor, networkNameFor, volumeLabelsFor, volumeNameFor } from "../labels.ts";
 import {
   type ContainerSpec,
+  type HealthStatus,
   type ManagedContainer,
   type ManagedNetwork,
+  type ManagedVolume,
   type NetworkSpec,
   type PullAuth,
+  type RunOnceSpec,
   type Runtime,
   SubnetTaken,
+  VolumeInUse,
+  type VolumeMount,
+  type VolumeSpec,
 } from "../types.ts";
+import { hardenedHostConfig } from "./hardening.ts";
+import { dockerHealthcheck, healthFromInspect, healthFromStatusText } from "./health-status.ts";
+import { volumeMounts } from "./mounts.ts";
 
 interface DockerError {
   statusCode?: number;
@@ -16,8 +27,8 @@ interface DockerError {
 }
 const isNotFound = (error: unknown) => (error as DockerError).statusCode === 404;
 
-/** Capabilities an ordinary web process may need; everything else is dropped. */
-const KEPT_CAPABILITIES = ["CHOWN", "SETUID", "SETGID", "NET_BIND_SERVICE", "DAC_OVERRIDE", "FOWNER"];
+/** The most of a helper container's output `runOnce` hands back: its tail. */
+const RUN_ONCE_OUTPUT_BYTES = 4096;
 
 export class DockerRuntime implements Runtime {
   readonly docker: Docker;
@@ -92,38 +103,57 @@ export class DockerRuntime implements Runtime {
         projectId: c.Labels[LABELS.project] ?? "",
         environmentId,
         generation: Number(c.Labels[LABELS.generation] ?? -1),
+        service: c.Labels[LABELS.service] ?? null,
+        configHash: c.Labels[LABELS.config] ?? null,
+        state: c.State,
         running: c.State === "running",
+        health: c.State === "running" ? healthFromStatusText(c.Status) : null,
         address: network?.IPAMConfig?.IPv4Address || network?.IPAddress || null,
       };
     });
   }
 
   async start(spec: ContainerSpec): Promise<ManagedContainer> {
-    const name = `ep-${this.options.instance}-${spec.projectName}-${spec.environmentName}-g${spec.generation}`;
+    // everything that can be refused is refused before Docker is asked anything
+    const labels = labelsFor(spec);
+    const mounts = volumeMounts(this.options.instance, spec.environmentId, spec.mounts ?? []);
+    const healthcheck = dockerHealthcheck(spec.healthcheck);
+    const aliases = spec.aliases ?? [];
+    if (aliases.length > 0 && !spec.network) throw new Error("network aliases need a network");
+    const service = spec.service === undefined ? "" : `-${spec.service}`;
+    const name = `ep-${this.options.instance}-${spec.projectName}-${spec.environmentName}${service}-g${spec.generation}`;
+    await this.assertOwnVolumes(spec.environmentId, spec.mounts ?? []);
     await this.removeByName(name);
+    const port = spec.containerPort;
     const container = await this.docker.createContainer({
       name,
       Image: spec.image,
-      Env: Object.entries({ ...spec.env, PORT: String(spec.containerPort) }).map(([k, v]) => `${k}=${v}`),
-      Labels: labelsFor(spec),
-      ExposedPorts: { [`${spec.containerPort}/tcp`]: {} },
+      Env: Object.entries({ ...spec.env, ...(port === null ? {} : { PORT: String(port) }) }).map(
+        ([k, v]) => `${k}=${v}`,
+      ),
+      Labels: labels,
+      ...(port === null ? {} : { ExposedPorts: { [`${port}/tcp`]: {} } }),
+      ...(spec.command ? { Cmd: spec.command } : {}),
+      ...(spec.entrypoint ? { Entrypoint: spec.entrypoint } : {}),
+      ...(spec.user ? { User: spec.user } : {}),
+      ...(spec.workingDir ? { WorkingDir: spec.workingDir } : {}),
+      ...(healthcheck ? { Healthcheck: healthcheck } : {}),
       HostConfig: {
         // nothing published on the host: the gateway reaches the container on its environment's
         // network, at an address fixed for the container's life (restarts and daemon restarts included)
         NetworkMode: spec.network?.name ?? "none",
-        RestartPolicy: { Name: "unless-stopped" },
-        SecurityOpt: ["no-new-privileges"],
-        CapDrop: ["ALL"],
-        CapAdd: KEPT_CAPABILITIES,
-        Memory: spec.memoryBytes ?? 512 * 1024 * 1024,
-        NanoCpus: spec.nanoCpus ?? 1_000_000_000,
-        PidsLimit: 512,
+        RestartPolicy: { Name: spec.oneShot ? "no" : "unless-stopped" },
+        ...hardenedHostConfig(spec),
+        ...(mounts.length > 0 ? { Mounts: mounts } : {}),
       },
       ...(spec.network
         ? {
             NetworkingConfig: {
               EndpointsConfig: {
-                [spec.network.name]: { IPAMConfig: { IPv4Address: spec.network.address } },
+                [spec.network.name]: {
+                  IPAMConfig: { IPv4Address: spec.network.address },
+                  ...(aliases.length > 0 ? { Aliases: aliases } : {}),
+                },
               },
             },
           }
@@ -138,7 +168,11 @@ export class DockerRuntime implements Runtime {
         projectId: spec.projectId,
         environmentId: spec.environmentId,
         generation: spec.generation,
+        service: spec.service ?? null,
+        configHash: spec.configHash ?? null,
+        state: info.State.Status,
         running: info.State.Running,
+        health: healthFromInspect(info.State.Health?.Status),
         address: spec.network?.address ?? null,
       };
     } catch (error) {
@@ -201,12 +235,182 @@ export class DockerRuntime implements Runtime {
     }
   }
 
-  async resume(id: string): Promise<void> {
+  async ensureVolume(spec: VolumeSpec): Promise<{ name: string; created: boolean }> {
+    if (spec.instance !== this.options.instance) {
+      throw new Error(
+        `refusing to create a volume of instance ${spec.instance} from instance ${this.options.instance}`,
+      );
+    }
+    const labels = volumeLabelsFor(spec);
+    const name = volumeNameFor(spec.instance, spec.environmentId, spec.volume);
+    const existing = await this.volumeLabels(name);
+    if (existing === undefined) {
+      await this.docker.createVolume({ Name: name, Driver: "local", Labels: labels });
+    }
+    // a volume of that name made by someone else (or in a race, without these labels) is not adopted
+    const labelled = existing ?? (await this.volumeLabels(name)) ?? {};
+    for (const key of [LABELS.managed, LABELS.instance, LABELS.environment, LABELS.volume]) {
+      if (labelled[key] !== labels[key]) {
+        throw new Error(`volume ${name} exists but is not this edgeplane's volume ${spec.volume}`);
+      }
+    }
+    return { name, created: existing === undefined };
+  }
+
+  async listVolumes(filter: { environmentId?: string } = {}): Promise<ManagedVolume[]> {
+    const labels = [`${LABELS.managed}=true`, `${LABELS.instance}=${this.options.instance}`];
+    if (filter.environmentId) labels.push(`${LABELS.environment}=${filter.environmentId}`);
+    const { Volumes } = await this.docker.listVolumes({ filters: { label: labels } });
+    return (Volumes ?? []).map((v) => ({
+      name: v.Name,
+      environmentId: v.Labels?.[LABELS.environment] ?? "",
+      volume: v.Labels?.[LABELS.volume] ?? "",
+    }));
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    const labels = await this.volumeLabels(name);
+    if (labels === undefined) return;
+    if (!this.ours(labels)) {
+      throw new Error(`refusing to remove volume ${name}: not managed by this edgeplane`);
+    }
+    try {
+      await this.docker.getVolume(name).remove();
+    } catch (error) {
+      if (isNotFound(error)) return;
+      if ((error as DockerError).statusCode === 409) {
+        throw new VolumeInUse(
+          `volume ${name} is still used by a container: ${(error as DockerError).message}`,
+        );
+      }
+      throw error;
+    }
+  }
+
+  /** The labels of a volume, {} if it has none; undefined if there is no volume of that name. */
+  private async volumeLabels(name: string): Promise<Record<string, string> | undefined> {
+    try {
+      return (await this.docker.getVolume(name).inspect()).Labels ?? {};
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Every mounted volume exists and carries this instance's and the environment's labels: Docker
+   * would otherwise create a missing one, unlabelled, that nothing ever removes.
+   */
+  private async assertOwnVolumes(environmentId: string, mounts: VolumeMount[]): Promise<void> {
+    for (const mount of mounts) {
+      const labels = await this.volumeLabels(mount.volume);
+      if (labels === undefined)
+        throw new Error(`volume ${mount.volume} does not exist: ensureVolume it first`);
+      if (!this.ours(labels) || labels[LABELS.environment] !== environmentId) {
+        throw new Error(
+          `refusing to mount volume ${mount.volume}: not a volume of environment ${environmentId}`,
+        );
+      }
+    }
+  }
+
+  async pause(id: string): Promise<void> {
+    const container = await this.ownContainer(id, "pause");
+    if ((await container.inspect()).State.Paused) return;
+    try {
+      await container.pause();
+    } catch (error) {
+      if (/already paused/i.test((error as DockerError).message ?? "")) return;
+      throw error;
+    }
+  }
+
+  async unpause(id: string): Promise<void> {
+    const container = await this.ownContainer(id, "unpause");
+    if (!(await container.inspect()).State.Paused) return;
+    try {
+      await container.unpause();
+    } catch (error) {
+      if (/not paused/i.test((error as DockerError).message ?? "")) return;
+      throw error;
+    }
+  }
+
+  async health(id: string): Promise<HealthStatus | null> {
+    try {
+      return healthFromInspect((await this.docker.getContainer(id).inspect()).State.Health?.Status);
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+
+  async runOnce(spec: RunOnceSpec): Promise<{ exitCode: number; output: string }> {
+    if (spec.instance !== this.options.instance) {
+      throw new Error(
+        `refusing to run a helper of instance ${spec.instance} from instance ${this.options.instance}`,
+      );
+    }
+    if (spec.command.length === 0) throw new Error("runOnce needs a command");
+    const labels = labelsFor({ ...spec, generation: 0, deploymentId: null });
+    const mounts = volumeMounts(this.options.instance, spec.environmentId, spec.mounts);
+    await this.assertOwnVolumes(spec.environmentId, spec.mounts);
+    const deadline = Date.now() + spec.timeoutMs;
+    const container = await this.docker.createContainer({
+      name: `ep-${this.options.instance}-${spec.environmentId}-once-${randomBytes(4).toString("hex")}`,
+      Image: spec.image,
+      // the command as given, whatever the image's entrypoint and command
+      Entrypoint: spec.command,
+      Labels: labels,
+      Healthcheck: { Test: ["NONE"] },
+      ...(spec.user ? { User: spec.user } : {}),
+      HostConfig: {
+        NetworkMode: "none",
+        RestartPolicy: { Name: "no" },
+        ...hardenedHostConfig({}),
+        ...(mounts.length > 0 ? { Mounts: mounts } : {}),
+      },
+    });
+    try {
+      await container.start();
+      // polled, not `wait`ed: a long wait would outlive the client's request timeout
+      for (let attempt = 1; ; attempt++) {
+        const state = (await container.inspect()).State;
+        if (state.Status === "exited" || state.Status === "dead") {
+          const logs = (await container.logs({
+            stdout: true,
+            stderr: true,
+            tail: 1000,
+          })) as unknown as Buffer;
+          return { exitCode: state.ExitCode, output: tail(demuxBuffer(logs), RUN_ONCE_OUTPUT_BYTES) };
+        }
+        const left = deadline - Date.now();
+        if (left <= 0) {
+          throw new Error(`helper container of ${spec.image} did not finish within ${spec.timeoutMs} ms`);
+        }
+        await sleep(Math.min(50 * attempt, 500, left));
+      }
+    } finally {
+      await container.remove({ force: true, v: false }).catch(() => {});
+    }
+  }
+
+  /** A container of this instance, or an error naming what was refused. */
+  private async ownContainer(id: string, verb: string): Promise<Docker.Container> {
     const container = this.docker.getContainer(id);
     const labels = (await container.inspect()).Config.Labels ?? {};
-    if (labels[LABELS.managed] !== "true" || labels[LABELS.instance] !== this.options.instance) {
-      throw new Error(`refusing to start container ${id.slice(0, 12)}: not managed by this edgeplane`);
+    if (!this.ours(labels)) {
+      throw new Error(`refusing to ${verb} container ${id.slice(0, 12)}: not managed by this edgeplane`);
     }
+    return container;
+  }
+
+  private ours(labels: Record<string, string>): boolean {
+    return labels[LABELS.managed] === "true" && labels[LABELS.instance] === this.options.instance;
+  }
+
+  async resume(id: string): Promise<void> {
+    const container = await this.ownContainer(id, "start");
     try {
       await container.start();
     } catch (error) {
@@ -251,7 +455,7 @@ export class DockerRuntime implements Runtime {
       const buffer = (await this.docker
         .getContainer(id)
         .logs({ stdout: true, stderr: true, tail: lines })) as unknown as Buffer;
-      return demux(buffer).slice(-4000);
+      return demuxBuffer(buffer).toString("utf8").slice(-4000);
     } catch {
       return "";
     }
@@ -264,7 +468,7 @@ export class DockerRuntime implements Runtime {
 }
 
 /** Docker multiplexes stdout/stderr frames (8-byte headers) for non-TTY containers. */
-function demux(buffer: Buffer): string {
+function demuxBuffer(buffer: Buffer): Buffer {
   const chunks: Buffer[] = [];
   let offset = 0;
   while (offset + 8 <= buffer.length) {
@@ -272,7 +476,14 @@ function demux(buffer: Buffer): string {
     chunks.push(buffer.subarray(offset + 8, offset + 8 + size));
     offset += 8 + size;
   }
-  return chunks.length > 0 ? Buffer.concat(chunks).toString("utf8") : buffer.toString("utf8");
+  return chunks.length > 0 ? Buffer.concat(chunks) : buffer;
+}
+
+/** The last `bytes` bytes of output as text, not starting inside a UTF-8 character. */
+function tail(output: Buffer, bytes: number): string {
+  let start = Math.max(0, output.length - bytes);
+  while (start < output.length && ((output[start] ?? 0) & 0xc0) === 0x80) start++;
+  return output.subarray(start).toString("utf8");
 }
 
 function managedNetwork(n: {

@@ -165,6 +165,7 @@ async function applyPullRequest(
     requiredLabel: project.requiredLabel,
     allowForks: project.allowForks,
     previewImage: project.previewImage,
+    previewImages: project.previewImages,
   });
 
   if (decision.action === "teardown") {
@@ -197,6 +198,7 @@ async function applyPullRequest(
       project,
       environment: name,
       image: decision.deploy.image,
+      images: decision.deploy.images,
       requestedBy: null,
       pullRequest: prFields,
     });

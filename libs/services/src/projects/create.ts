@@ -3,6 +3,7 @@ import { conflict, newId } from "@edgeplane/domain";
 import { authorize, type Principal } from "../auth/principal.ts";
 import type { ServiceContext } from "../context.ts";
 import { projectView } from "../views.ts";
+import { checkComposeSettings } from "./compose.ts";
 import { credentialColumns } from "./credentials.ts";
 import type { CreateProjectInput } from "./schemas.ts";
 
@@ -18,9 +19,15 @@ export async function createProject({
 }) {
   authorize(principal, "admin");
   const { registryCredentials, ...settings } = input;
+  const composeSpec = checkComposeSettings(settings);
   const [row] = await ctx.db
     .insert(projects)
-    .values({ id: newId("project"), ...settings, ...credentialColumns(ctx, registryCredentials) })
+    .values({
+      id: newId("project"),
+      ...settings,
+      composeSpec: composeSpec as Record<string, unknown> | null,
+      ...credentialColumns(ctx, registryCredentials),
+    })
     .onConflictDoNothing({ target: projects.name })
     .returning();
   if (!row) throw conflict(`project '${input.name}' already exists`);

@@ -52,6 +52,10 @@ const registryCredentials = z
   )
   .refine((value) => Object.keys(value).length <= 20, "at most 20 registries");
 
+const serviceName = z
+  .string()
+  .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, "must be a compose service name");
+
 const settings = {
   healthcheckPath: z
     .string()
@@ -78,6 +82,24 @@ const settings = {
   maxEnvironments: z.number().int().min(1).max(10_000),
   /** Replaced as a whole: a PATCH sends every field again, secrets included (they are write-only). */
   tls: tlsSettings,
+  /**
+   * A docker-compose file (YAML): each environment runs its services (see the README for the
+   * subset accepted). Null: one container per environment, on `port`.
+   */
+  compose: z
+    .string()
+    .max(256 * 1024, "at most 256 KiB")
+    .nullable(),
+  /** The service at `{env}.{domain}`; null: the first service with a port. */
+  primaryService: serviceName.nullable(),
+  /** Image templates per service for pull request previews, like `previewImage`. */
+  previewImages: z
+    .record(serviceName, previewImageTemplate)
+    .refine((value) => Object.keys(value).length <= 20, "at most 20 services")
+    .nullable(),
+  /** What all services of one environment may use together (compose projects). */
+  environmentMemoryMb: z.number().int().min(16).max(262_144),
+  environmentCpuMillis: z.number().int().min(50).max(128_000),
   /** Replaced as a whole (write-only); null removes them. */
   registryCredentials: registryCredentials.nullable(),
 };
@@ -106,6 +128,11 @@ export const createProjectInput = z.strictObject({
   maxEnvironments: settings.maxEnvironments.default(50),
   tls: settings.tls.default({ mode: "off" }),
   registryCredentials: settings.registryCredentials.optional(),
+  compose: settings.compose.default(null),
+  primaryService: settings.primaryService.default(null),
+  previewImages: settings.previewImages.default(null),
+  environmentMemoryMb: settings.environmentMemoryMb.default(4096),
+  environmentCpuMillis: settings.environmentCpuMillis.default(8000),
 });
 export type CreateProjectInput = z.infer<typeof createProjectInput>;
 

@@ -2,6 +2,7 @@ import { eq, projects } from "@edgeplane/db";
 import { authorize, type Principal } from "../auth/principal.ts";
 import type { ServiceContext } from "../context.ts";
 import { projectView } from "../views.ts";
+import { checkComposeSettings } from "./compose.ts";
 import { credentialColumns } from "./credentials.ts";
 import { findProjectByName } from "./find.ts";
 import type { UpdateProjectInput } from "./schemas.ts";
@@ -19,9 +20,15 @@ export async function updateProject({
   authorize(principal, "admin");
   const project = await findProjectByName(ctx.db, input.project);
   const { registryCredentials, ...changes } = input.changes;
+  // settings that depend on the compose file are checked with it, whichever of them changed
+  const composeSpec = checkComposeSettings({ ...project, ...changes });
   const [row] = await ctx.db
     .update(projects)
-    .set({ ...changes, ...credentialColumns(ctx, registryCredentials) })
+    .set({
+      ...changes,
+      composeSpec: composeSpec as Record<string, unknown> | null,
+      ...credentialColumns(ctx, registryCredentials),
+    })
     .where(eq(projects.id, project.id))
     .returning();
   if (!row) throw new Error("project update returned nothing");

@@ -1,0 +1,42 @@
+/**
+ * An environment of a project with a compose file is a set of services. What each should run (the
+ * image requested and the digest staged for it, and the deploy's own environment values) is intent,
+ * kept on the environment row with its generation; what runs is observed per service.
+ */
+export interface DesiredService {
+  image: string;
+  /** Null until staging pinned it. */
+  digest: string | null;
+  /** Values this deploy sets over the compose file's `environment`. */
+  env: Record<string, string>;
+}
+export type DesiredServices = Record<string, DesiredService>;
+
+/** A service's container as reconcile saw it healthy (or completed, for a one-shot). */
+export interface ObservedService {
+  containerId: string;
+  /** Its address on the environment's network. */
+  address: string;
+  /** The port the gateway routes to; null for a private service. */
+  port: number | null;
+  /** What it runs, hashed: a service whose hash is unchanged is kept across deploys. */
+  configHash: string;
+  /** Where the gateway routes to it; null for a private service. */
+  hostname: string | null;
+  /** Ran to completion (migrations, seeds): not running is its normal state. */
+  oneShot: boolean;
+}
+export type ObservedServices = Record<string, ObservedService>;
+
+/**
+ * The host label of a service: the primary service answers at the environment's own name, every
+ * other routed one at `{service}--{environment}` (one DNS label, so a wildcard certificate covers it).
+ */
+export function serviceHostname(
+  service: string,
+  environment: string,
+  domain: string,
+  primary: string | null,
+): string {
+  return service === primary ? `${environment}.${domain}` : `${service}--${environment}.${domain}`;
+}
