@@ -203,5 +203,6 @@ SH
     - "$TEST_IMAGE" >/dev/null
   rm -rf "$rootfs"
 fi
+bash "$ROOT/scripts/images/pgapp.sh"
 
 log "ready: postgres 127.0.0.1:$PG_PORT, redis 127.0.0.1:$REDIS_PORT, docker, nginx, registry 127.0.0.1:$PRIMARY_REGISTRY_PORT, edge registry 127.0.0.1:$EDGE_REGISTRY_PORT"

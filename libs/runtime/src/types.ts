@@ -96,6 +96,11 @@ export interface RunOnceSpec {
   /** Run as given: it replaces the image's entrypoint and command. */
   command: string[];
   mounts: VolumeMount[];
+  /**
+   * Another environment of this instance whose volumes may be mounted read-only (the source of a
+   * volume copy); every other mount must be of `environmentId`.
+   */
+  readFromEnvironmentId?: string;
   timeoutMs: number;
   user?: string | null;
 }

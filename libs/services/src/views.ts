@@ -101,6 +101,13 @@ export function projectView(p: ProjectRow): ProjectView {
   };
 }
 
+/** A map keyed by service, in the compose file's order (Postgres's jsonb keeps keys its own way). */
+function inFileOrder<T>(project: ProjectRow, byService: Record<string, T>): Array<[string, T]> {
+  const order = composeAppOf(project)?.services.map((s) => s.name) ?? [];
+  const rank = (name: string) => (order.includes(name) ? order.indexOf(name) : order.length);
+  return Object.entries(byService).sort(([a], [b]) => rank(a) - rank(b));
+}
+
 /** A compose service's URL in an environment; null for a service without a port. */
 function serviceUrl(service: string, environment: string, project: ProjectRow, urls: Urls): string | null {
   const app = composeAppOf(project);
@@ -187,7 +194,7 @@ export function environmentView(e: EnvironmentRow, project: ProjectRow, urls: Ur
     generation: e.generation,
     deploymentId: e.currentDeploymentId,
     services: e.desiredServices
-      ? Object.entries(e.desiredServices).map(([name, d]) => {
+      ? inFileOrder(project, e.desiredServices).map(([name, d]) => {
           const observed = e.observedServices?.[name];
           const status = !observed
             ? "pending"
@@ -265,7 +272,7 @@ export function deploymentView(
     image: d.image,
     digest: d.digest,
     services: d.services
-      ? Object.entries(d.services).map(([name, s]) => ({
+      ? inFileOrder(project, d.services).map(([name, s]) => ({
           name,
           image: s.image,
           digest: s.digest,

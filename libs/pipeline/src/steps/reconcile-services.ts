@@ -469,6 +469,7 @@ async function seedVolume(
       instance: deps.instance,
       projectId: input.project.id,
       environmentId: input.env.id,
+      readFromEnvironmentId: source.id,
       image,
       command: ["/bin/sh", "-c", "cp -a /from/. /to/"],
       user: "0",
@@ -478,6 +479,10 @@ async function seedVolume(
       ],
       timeoutMs: deps.healthTimeoutMs * 5,
     });
+  } catch (error) {
+    // a half-made copy must not pass for a seeded volume on the retry
+    await deps.runtime.removeVolume(input.target).catch(() => {});
+    throw error;
   } finally {
     for (const c of users) await deps.runtime.unpause(c.id).catch(() => {});
   }

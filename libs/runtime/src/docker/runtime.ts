@@ -301,12 +301,19 @@ export class DockerRuntime implements Runtime {
    * Every mounted volume exists and carries this instance's and the environment's labels: Docker
    * would otherwise create a missing one, unlabelled, that nothing ever removes.
    */
-  private async assertOwnVolumes(environmentId: string, mounts: VolumeMount[]): Promise<void> {
+  private async assertOwnVolumes(
+    environmentId: string,
+    mounts: VolumeMount[],
+    readFromEnvironmentId?: string,
+  ): Promise<void> {
     for (const mount of mounts) {
       const labels = await this.volumeLabels(mount.volume);
       if (labels === undefined)
         throw new Error(`volume ${mount.volume} does not exist: ensureVolume it first`);
-      if (!this.ours(labels) || labels[LABELS.environment] !== environmentId) {
+      const owner = labels[LABELS.environment];
+      const readable =
+        mount.readOnly && readFromEnvironmentId !== undefined && owner === readFromEnvironmentId;
+      if (!this.ours(labels) || (owner !== environmentId && !readable)) {
         throw new Error(
           `refusing to mount volume ${mount.volume}: not a volume of environment ${environmentId}`,
         );
@@ -353,8 +360,13 @@ export class DockerRuntime implements Runtime {
     }
     if (spec.command.length === 0) throw new Error("runOnce needs a command");
     const labels = labelsFor({ ...spec, generation: 0, deploymentId: null });
-    const mounts = volumeMounts(this.options.instance, spec.environmentId, spec.mounts);
-    await this.assertOwnVolumes(spec.environmentId, spec.mounts);
+    const mounts = volumeMounts(
+      this.options.instance,
+      spec.environmentId,
+      spec.mounts,
+      spec.readFromEnvironmentId,
+    );
+    await this.assertOwnVolumes(spec.environmentId, spec.mounts, spec.readFromEnvironmentId);
     const deadline = Date.now() + spec.timeoutMs;
     const container = await this.docker.createContainer({
       name: `ep-${this.options.instance}-${spec.environmentId}-once-${randomBytes(4).toString("hex")}`,

@@ -13,31 +13,27 @@ const envVarName = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, "must be a valid environment variable name");
 
-export const requestDeploymentInput = z
-  .strictObject({
-    project: projectName,
-    environment: environmentName,
-    /** The image to run; in a compose project, the primary service's. */
-    image: imageReference.optional(),
-    /** A compose project: images per service; services not named run their compose file's image. */
-    images: z
-      .record(serviceName, imageReference)
-      .refine((v) => Object.keys(v).length <= 20, "at most 20 services")
-      .optional(),
-    /** A compose project: values per service, set over the compose file's `environment`. */
-    env: z
-      .record(
-        serviceName,
-        z
-          .record(envVarName, z.string().max(8192))
-          .refine((v) => Object.keys(v).length <= 200, "at most 200 variables"),
-      )
-      .optional(),
-  })
-  .refine((v) => v.image !== undefined || v.images !== undefined, {
-    message: "image or images is required",
-    path: ["image"],
-  });
+/** `image` is required, except in a compose project, whose file may name every service's image. */
+export const requestDeploymentInput = z.strictObject({
+  project: projectName,
+  environment: environmentName,
+  /** The image to run; in a compose project, the primary service's. */
+  image: imageReference.optional(),
+  /** A compose project: images per service; services not named run their compose file's image. */
+  images: z
+    .record(serviceName, imageReference)
+    .refine((v) => Object.keys(v).length <= 20, "at most 20 services")
+    .optional(),
+  /** A compose project: values per service, set over the compose file's `environment`. */
+  env: z
+    .record(
+      serviceName,
+      z
+        .record(envVarName, z.string().max(8192))
+        .refine((v) => Object.keys(v).length <= 200, "at most 200 variables"),
+    )
+    .optional(),
+});
 export type RequestDeploymentInput = z.infer<typeof requestDeploymentInput>;
 
 /**
