@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docker, follow, PRIMARY_REGISTRY } from "./support/images.ts";
@@ -269,5 +272,62 @@ describe("compose environments: web → api → PostgreSQL per preview", () => {
       expect(res.status).toBe(400);
     }
     expect((await system.api("GET", "/v1/projects/app/environments/pr-9")).status).toBe(404);
+  });
+
+  it("caps the services' limits by the project's, naming the service", async () => {
+    const heavy = `services:\n  web:\n    image: ${image}\n    ports: ["8080"]\n    deploy: { resources: { limits: { memory: 1g } } }\n`;
+    const res = await system.api<{ error: { message: string } }>("POST", "/v1/projects", {
+      body: { name: "heavy", domain: "heavy.test", port: 8080, memoryMb: 512, compose: heavy },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toContain("services.web.deploy.resources.limits.memory");
+    const many = `services:\n${["a", "b", "c"].map((n) => `  ${n}:\n    image: ${image}\n`).join("")}`;
+    const sum = await system.api<{ error: { message: string } }>("POST", "/v1/projects", {
+      body: {
+        name: "many",
+        domain: "many.test",
+        port: 8080,
+        memoryMb: 512,
+        environmentMemoryMb: 1024,
+        compose: many,
+      },
+    });
+    expect(sum.status).toBe(400);
+    expect(sum.body.error.message).toContain("environmentMemoryMb");
+  });
+
+  it("sets a compose file from the CLI, and says why it refuses one", async () => {
+    const created = await system.api("POST", "/v1/projects", {
+      body: { name: "cli", domain: "cli.test", port: 8080 },
+    });
+    expect(created.status).toBe(201);
+    const dir = await mkdtemp(join(tmpdir(), "edgeplane-compose-"));
+    try {
+      await writeFile(join(dir, "docker-compose.yml"), composeFile(image));
+      const ok = await system.cli(["projects", "set-compose", "cli", join(dir, "docker-compose.yml")]);
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(ok.stdout).toContain("cli: 4 services");
+      const view = await system.api<{ compose: { primaryService: string } | null }>(
+        "GET",
+        "/v1/projects/cli",
+      );
+      expect(view.body.compose?.primaryService).toBe("web");
+
+      await writeFile(
+        join(dir, "bad.yml"),
+        "services:\n  web:\n    image: a/b:1\n    cap_add: [SYS_ADMIN]\n",
+      );
+      const bad = await system.cli(["projects", "set-compose", "cli", join(dir, "bad.yml")]);
+      expect(bad.code).not.toBe(0);
+      expect(bad.stderr).toContain("services.web.cap_add");
+      const missing = await system.cli(["projects", "set-compose", "cli", join(dir, "nope.yml")]);
+      expect(missing.code).not.toBe(0);
+      expect(missing.stderr).toContain("cannot read");
+      // neither refusal changed the project
+      const after = await system.api<{ compose: { services: unknown[] } | null }>("GET", "/v1/projects/cli");
+      expect(after.body.compose?.services).toHaveLength(4);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

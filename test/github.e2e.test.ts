@@ -248,7 +248,7 @@ describe("GitHub pull requests and the janitor", () => {
     expect((await system.api("GET", "/v1/projects/web/environments/pr-22")).status).toBe(404);
   });
 
-  it("the sweep removes a labelled container and network with no environment and never ones without labels", async () => {
+  it("the sweep removes a labelled container, network and volume with no environment and never ones without labels", async () => {
     const labels = {
       "edgeplane.managed": "true",
       "edgeplane.instance": system.instance,
@@ -264,6 +264,11 @@ describe("GitHub pull requests and the janitor", () => {
       Name: `stranger-${system.id}`,
       Labels: { "not.edgeplane": system.id },
     });
+    // a preview's data never outlives it: its volumes go too; a volume edgeplane did not make stays
+    const orphanVolume = { Name: `ep-${system.instance}-env_0000dead-pgdata` };
+    const strangerVolume = { Name: `stranger-${system.id}` };
+    await docker.createVolume({ ...orphanVolume, Labels: { ...labels, "edgeplane.volume": "pgdata" } });
+    await docker.createVolume({ ...strangerVolume, Labels: { "not.edgeplane": system.id } });
     const orphan = await docker.createContainer({
       Image: "edgeplane-test/httpd:base",
       Labels: {
@@ -303,7 +308,29 @@ describe("GitHub pull requests and the janitor", () => {
         await sleep(200);
       await expect(orphanNetwork.inspect()).rejects.toThrow();
       expect((await strangerNetwork.inspect()).Name).toBe(`stranger-${system.id}`);
+      const volumeGone = Date.now() + 15_000;
+      while (
+        Date.now() < volumeGone &&
+        (await docker
+          .getVolume(orphanVolume.Name)
+          .inspect()
+          .then(
+            () => true,
+            () => false,
+          ))
+      )
+        await sleep(200);
+      await expect(docker.getVolume(orphanVolume.Name).inspect()).rejects.toThrow();
+      expect((await docker.getVolume(strangerVolume.Name).inspect()).Name).toBe(`stranger-${system.id}`);
     } finally {
+      await docker
+        .getVolume(strangerVolume.Name)
+        .remove()
+        .catch(() => {});
+      await docker
+        .getVolume(orphanVolume.Name)
+        .remove()
+        .catch(() => {});
       await stranger.remove({ force: true });
       await strangerNetwork.remove().catch(() => {});
       await orphanNetwork.remove().catch(() => {});

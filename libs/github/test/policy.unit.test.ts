@@ -64,6 +64,20 @@ describe("decidePullRequest", () => {
     });
   });
 
+  it("renders an image per compose service from previewImages", () => {
+    const decision = decidePullRequest(event("opened"), {
+      ...settings,
+      previewImage: null,
+      previewImages: { web: "ghcr.io/acme/web:sha-{sha}", api: "ghcr.io/acme/api:pr-{number}" },
+    });
+    expect(decision).toEqual({
+      action: "ensure",
+      environment: "pr-2",
+      deploy: { images: { web: `ghcr.io/acme/web:sha-${SHA}`, api: "ghcr.io/acme/api:pr-2" } },
+      reason: "opened",
+    });
+  });
+
   it("tears down on closed, whatever the settings", () => {
     const closed = event("closed", fromFork);
     expect(closed.pull_request.merged).toBe(false);
