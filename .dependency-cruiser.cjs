@@ -33,6 +33,8 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: "node_modules" },
+    // the console's bundle, built from apps/console/src (which is cruised)
+    exclude: { path: "^apps/console/dist/" },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: "tsconfig.json" },
     combinedDependencies: true,

@@ -2,7 +2,8 @@
 # Brings up, idempotently and on loopback only, every local service edgeplane needs:
 # PostgreSQL, Redis, Docker Engine, nginx (binary only: the gateway is started by edgeplane),
 # a local OCI registry playing the primary registry (ghcr.io), an edge registry caching it
-# (pull-through), and the locally built test image.
+# (pull-through), the locally built test images, and the README walkthrough's sample image
+# (127.0.0.1:5001/acme/web:sha-1, pushed to the primary registry).
 # Safe to run again and again: whatever already answers is left alone. It only ever stops
 # nothing; processes it starts are recorded by pid under the services directory.
 # Every daemon it starts runs in a session of its own (setsid): `npm start` runs this script in its
@@ -69,6 +70,9 @@ command -v curl >/dev/null 2>&1 || need+=(curl ca-certificates)
 command -v pebble >/dev/null 2>&1 || need+=(pebble)
 command -v knotd >/dev/null 2>&1 || need+=(knot)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# the web console's browser test: Debian's Chromium, driven headless by playwright-core (no browser
+# download); fonts-dejavu-core so its screenshots show text whatever else the machine has
+command -v chromium >/dev/null 2>&1 || need+=(chromium fonts-dejavu-core)
 if [ ${#need[@]} -gt 0 ]; then apt_install "${need[@]}"; fi
 
 # ---- PostgreSQL ------------------------------------------------------------------------------
@@ -204,5 +208,6 @@ SH
   rm -rf "$rootfs"
 fi
 bash "$ROOT/scripts/images/pgapp.sh"
+bash "$ROOT/scripts/images/sample.sh"
 
 log "ready: postgres 127.0.0.1:$PG_PORT, redis 127.0.0.1:$REDIS_PORT, docker, nginx, registry 127.0.0.1:$PRIMARY_REGISTRY_PORT, edge registry 127.0.0.1:$EDGE_REGISTRY_PORT"

@@ -131,6 +131,10 @@ export class TestSystem {
         EDGEPLANE_HEALTH_TIMEOUT_MS: "15000",
         // an image that is not pushed fails after this long (15 minutes outside tests)
         EDGEPLANE_STAGE_WAIT_MS: "5000",
+        // `edgeplane up` stages through the machine's edge registry by default; a test runs without
+        // it unless it passes its own pair (as the artifact test does)
+        EDGEPLANE_EDGE_REGISTRY: "",
+        EDGEPLANE_EDGE_UPSTREAM: "",
         ...extraEnv,
       },
       stdio: ["ignore", "pipe", "pipe"],

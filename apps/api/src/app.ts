@@ -5,6 +5,7 @@ import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import { requireToken } from "./auth.ts";
+import { registerConsole } from "./console/routes.ts";
 import type { ApiApp, ApiDeps, AppEnv } from "./context.ts";
 import { registerDashboard } from "./dashboard.ts";
 import { registerDocs } from "./docs.ts";
@@ -13,11 +14,16 @@ import { rateLimit, sourceAddress } from "./rate-limit.ts";
 import { registerCaRoot } from "./routes/ca/root.ts";
 import { registerListCertificates } from "./routes/certificates/list.ts";
 import { registerCreateDeployment } from "./routes/deployments/create.ts";
+import { registerStreamDeploymentEvents } from "./routes/deployments/events.ts";
 import { registerGetDeployment } from "./routes/deployments/get.ts";
+import { registerListDeployments } from "./routes/deployments/list.ts";
 import { registerDestroyEnvironment } from "./routes/environments/destroy.ts";
 import { registerGetEnvironment } from "./routes/environments/get.ts";
 import { registerListEnvironments } from "./routes/environments/list.ts";
 import { registerListAllEnvironments } from "./routes/environments/list-all.ts";
+import { registerStreamEnvironmentLogs } from "./routes/environments/logs.ts";
+import { registerGatewayAccess } from "./routes/gateway/access.ts";
+import { registerWake } from "./routes/gateway/wake.ts";
 import { registerHealth } from "./routes/health.ts";
 import { registerScrapeMetrics } from "./routes/metrics/scrape.ts";
 import { registerOpenApiDocument } from "./routes/openapi/document.ts";
@@ -75,9 +81,13 @@ export function createApp(deps: ApiDeps): ApiApp {
   }
   registerGithubWebhook(app, deps);
   registerStatusPage(app, deps);
+  // the gateway's own questions: may this request pass a protected host; wake a sleeping one
+  registerGatewayAccess(app, deps);
+  registerWake(app, deps, deps.wakeHoldMs ?? 30_000);
   // public, so registered before the token check: the contract and its rendering hold no data
   registerOpenApiDocument(app);
   registerDocs(app);
+  registerConsole(app, deps);
   app.use("/v1/*", requireToken(deps));
   if (deps.rateLimits) {
     const { limiter, deploys } = deps.rateLimits;
@@ -100,9 +110,12 @@ export function createApp(deps: ApiDeps): ApiApp {
   registerRevokeToken(app, deps);
   registerCreateDeployment(app, deps);
   registerGetDeployment(app, deps);
+  registerStreamDeploymentEvents(app, deps);
+  registerListDeployments(app, deps);
   registerListEnvironments(app, deps);
   registerGetEnvironment(app, deps);
   registerDestroyEnvironment(app, deps);
+  registerStreamEnvironmentLogs(app, deps);
   registerListAllEnvironments(app, deps);
   registerListCertificates(app, deps);
   registerCaRoot(app, deps);

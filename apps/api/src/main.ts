@@ -9,9 +9,11 @@ import {
   QUEUES,
   retryOptions,
 } from "@edgeplane/queue";
+import { DockerRuntime } from "@edgeplane/runtime";
 import { serve } from "@hono/node-server";
 import { Queue } from "bullmq";
 import { createApp } from "./app.ts";
+import { redisConsoleSessions } from "./console/sessions.ts";
 import { redisRateLimiter } from "./rate-limit.ts";
 
 const env = (() => {
@@ -52,16 +54,20 @@ const app = createApp({
       httpsPort: env.EDGEPLANE_GATEWAY_HTTPS_PORT,
     },
     credentialsPublicKey: env.EDGEPLANE_CREDENTIALS_PUBLIC_KEY,
+    // container logs, read over the Docker socket: only containers of this instance (label-checked)
+    containerLogs: new DockerRuntime({ socketPath: env.DOCKER_SOCKET, instance: env.EDGEPLANE_INSTANCE }),
   },
   adminToken: env.EDGEPLANE_ADMIN_TOKEN,
   log,
   bodyLimitBytes: env.EDGEPLANE_BODY_LIMIT_BYTES,
+  wakeHoldMs: env.EDGEPLANE_WAKE_HOLD_MS,
   rateLimits: {
     limiter: redisRateLimiter({ redis, prefix, windowMs: env.EDGEPLANE_RATE_LIMIT_WINDOW_MS, log }),
     deploys: env.EDGEPLANE_RATE_LIMIT_DEPLOYS,
     webhooks: env.EDGEPLANE_RATE_LIMIT_WEBHOOKS,
   },
   dashboardQueues,
+  consoleSessions: redisConsoleSessions({ redis, prefix }),
   checkReady: async () => {
     await db.execute(sql`select 1`);
     await redis.ping();

@@ -13,6 +13,7 @@ import {
   QUEUES,
   type QueueName,
 } from "@edgeplane/queue";
+import type { ContainerLogs } from "@edgeplane/services";
 import { type JobState, Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { createApp } from "../src/app.ts";
@@ -62,14 +63,16 @@ export class ApiHarness {
   readonly signingKey = generateSigningKey();
   readonly replies: Array<{ method: string; path: string; status: number; text: string }> = [];
   readonly bodyLimitBytes: number;
+  private readonly containerLogs: ContainerLogs | undefined;
   private database?: ReturnType<typeof createDb>;
   private connection?: Redis;
   private producerInstance?: Producer;
   private appInstance?: ReturnType<typeof createApp>;
   private readonly queues = new Map<QueueName, Queue>();
 
-  constructor(options: { bodyLimitBytes?: number } = {}) {
+  constructor(options: { bodyLimitBytes?: number; containerLogs?: ContainerLogs } = {}) {
     this.bodyLimitBytes = options.bodyLimitBytes ?? 4096;
+    this.containerLogs = options.containerLogs;
   }
 
   get sql() {
@@ -80,6 +83,12 @@ export class ApiHarness {
   get redis(): Redis {
     if (!this.connection) throw new Error("harness not started");
     return this.connection;
+  }
+
+  /** The app itself, e.g. to serve it over real HTTP. */
+  get app(): ReturnType<typeof createApp> {
+    if (!this.appInstance) throw new Error("harness not started");
+    return this.appInstance;
   }
 
   get producer(): Producer {
@@ -98,7 +107,12 @@ export class ApiHarness {
     });
     const { db } = this.database;
     this.appInstance = createApp({
-      services: { db, producer: this.producerInstance, urls: URLS },
+      services: {
+        db,
+        producer: this.producerInstance,
+        urls: URLS,
+        ...(this.containerLogs ? { containerLogs: this.containerLogs } : {}),
+      },
       adminToken: this.adminToken,
       log: createLogger("api-test", "silent"),
       bodyLimitBytes: this.bodyLimitBytes,
@@ -148,6 +162,18 @@ export class ApiHarness {
     }
     this.replies.push({ method, path, status: res.status, text });
     return { status: res.status, body: parsed, text, headers: res.headers };
+  }
+
+  /**
+   * A request whose response is handed back as it is, its body unread: for streamed answers
+   * (server-sent events, logs). Sent with the admin token unless `token` says otherwise.
+   */
+  async open(path: string, options: { token?: string | null; headers?: Record<string, string> } = {}) {
+    if (!this.appInstance) throw new Error("harness not started");
+    const headers: Record<string, string> = { ...options.headers };
+    const token = options.token === undefined ? this.adminToken : options.token;
+    if (token !== null) headers.authorization = `Bearer ${token}`;
+    return this.appInstance.request(path, { headers });
   }
 
   /** A BullMQ view of one of this harness's queues, for reading what the API enqueued. */

@@ -89,7 +89,7 @@ describe("the environment of each child of edgeplane up", () => {
       APPS.map((a) => a.name)
         .filter(trusts)
         .sort(),
-    ).toEqual(["api", "janitor", "worker-github", "worker-stage"]);
+    ).toEqual(["api", "janitor", "worker-github", "worker-reconcile", "worker-stage"]);
   });
 
   it("is a valid configuration for every child", () => {

@@ -129,7 +129,10 @@ describe("edgeplane tokens", () => {
 
     const usage = await cli(["tokens", "create"]);
     expect(usage.code).toBe(2);
-    expect(usage.stderr).toMatch(/tokens create takes exactly one NAME[\s\S]*usage: edgeplane tokens/);
+    expect(usage.stderr).toBe("edgeplane: missing required argument 'name'\n(add --help for usage)\n");
+    const help = await cli(["tokens", "create", "--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: edgeplane tokens create \[options\] <name>\n/);
 
     const noToken = await cli(["tokens", "list"], { EDGEPLANE_STATE_DIR: join(stateDir, "nowhere") });
     expect(noToken.code).toBe(1);

@@ -1,7 +1,14 @@
 import { join, resolve } from "node:path";
 import { exitOnConfigError, ingressEnv, loadConfig } from "@edgeplane/config";
 import { gatewayFromEnv, watchDrift } from "@edgeplane/gateway";
-import { ChallengeStore, maintainCertificates, routeEnvironment, syncGateway } from "@edgeplane/pipeline";
+import {
+  ChallengeStore,
+  checkIdle,
+  GATEWAY_CHANNEL,
+  maintainCertificates,
+  routeEnvironment,
+  syncGateway,
+} from "@edgeplane/pipeline";
 import { bootWorker, QUEUES, runScheduledWorker } from "@edgeplane/queue";
 
 try {
@@ -32,6 +39,25 @@ try {
           ),
         onError: (error) => deps.log.warn({ err: error.message }, "gateway drift check failed"),
       });
+      // a project's protection changed (the API says so on this channel): rendered again at once
+      let rendering: Promise<unknown> = Promise.resolve();
+      await deps.sql.listen(GATEWAY_CHANNEL, () => {
+        rendering = rendering
+          .then(sync)
+          .catch((error: Error) => deps.log.warn({ err: error.message }, "gateway render on notice failed"));
+      });
+      // idleness: requests the gateway served recorded on their environments, idle ones put to sleep
+      const cursor = { offset: 0 };
+      let checking = false;
+      setInterval(() => {
+        if (checking) return;
+        checking = true;
+        checkIdle({ ...deps, activityLog: gateway.paths.activityLog, syncGateway: sync }, cursor)
+          .catch((error: Error) => deps.log.warn({ err: error.message }, "idleness check failed"))
+          .finally(() => {
+            checking = false;
+          });
+      }, env.EDGEPLANE_SLEEP_CHECK_MS).unref();
       return routeEnvironment({ ...deps, gateway, challenges });
     },
     // certificates: missing ones issued, due ones renewed, on a schedule; failures keep the old one serving

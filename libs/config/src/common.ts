@@ -79,6 +79,10 @@ export const apiEnv = commonEnv.extend(gatewayEnv.shape).extend({
    * `registryCredentials` are refused. `edgeplane up` generates the pair into its state dir.
    */
   EDGEPLANE_CREDENTIALS_PUBLIC_KEY: credentialsKey,
+  /** A request for a sleeping environment is held this long while it wakes, then answered 503. */
+  EDGEPLANE_WAKE_HOLD_MS: positiveMs.default(30_000),
+  /** The API reads environments' container logs over the Docker socket (and never changes anything there). */
+  DOCKER_SOCKET: z.string().default("/var/run/docker.sock"),
 });
 export type ApiEnv = z.infer<typeof apiEnv>;
 
@@ -220,6 +224,8 @@ const resyncIntervalMs = positiveMs.default(30_000);
 
 export const ingressEnv = workerEnv.extend(gatewayEnv.shape).extend({
   EDGEPLANE_RESYNC_INTERVAL_MS: resyncIntervalMs,
+  /** How often the gateway's requests are recorded on environments and idle ones put to sleep. */
+  EDGEPLANE_SLEEP_CHECK_MS: positiveMs.default(30_000),
   /** How often certificates are checked: missing ones issued, due ones renewed. */
   EDGEPLANE_TLS_CHECK_INTERVAL_MS: positiveMs.default(5 * 60 * 1000),
   /** Renew this many days before expiry (or at a third of the lifetime left, if that comes later). */

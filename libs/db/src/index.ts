@@ -5,6 +5,7 @@ export {
   count,
   desc,
   eq,
+  gt,
   inArray,
   isNotNull,
   isNull,

@@ -46,6 +46,7 @@ export const ENVIRONMENT_STATUSES = [
   "ready",
   "failed",
   "sleeping",
+  "waking",
   "destroying",
   "destroyed",
 ] as const;

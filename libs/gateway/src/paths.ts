@@ -5,6 +5,8 @@ export interface GatewayPaths {
   config: string;
   pid: string;
   errorLog: string;
+  /** One line per request served for an environment's host (`$msec $host`): how idleness is seen. */
+  activityLog: string;
   temp: {
     clientBody: string;
     proxy: string;
@@ -20,6 +22,7 @@ export function gatewayPaths(dir: string): GatewayPaths {
     config: join(dir, "nginx.conf"),
     pid: join(dir, "nginx.pid"),
     errorLog: join(dir, "error.log"),
+    activityLog: join(dir, "activity.log"),
     temp: {
       clientBody: join(temp, "client_body"),
       proxy: join(temp, "proxy"),

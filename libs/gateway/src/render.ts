@@ -3,6 +3,8 @@ import { gatewayPaths } from "./paths.ts";
 import {
   acmeLocation,
   type GatewayExtras,
+  protectDirectives,
+  protectLocations,
   redirectToHttps,
   renderChallengeMap,
   renderHttpsDefault,
@@ -31,6 +33,10 @@ export interface Route {
   environmentId: string;
   /** File base name under `certs/` of a certificate covering the hostname: served over HTTPS too. */
   certificate?: string;
+  /** Each request asks the control plane first whether it may pass (a protected project's host). */
+  protect?: boolean;
+  /** The environment sleeps: requests go to the control plane, which wakes it and passes them on. */
+  sleeping?: boolean;
 }
 
 export interface RenderOptions {
@@ -77,6 +83,7 @@ events {
 
 http {
   access_log off;
+  log_format edgeplane_activity '$msec $host';
   server_tokens off;
   default_type text/plain;
   # Names can be up to 253 characters; the default bucket size only fits short ones.
@@ -120,7 +127,7 @@ http {
     server_name _;
     return 404 ${JSON.stringify(NOT_FOUND_BODY)};
   }
-${renderChallengeMap(tls)}${renderHttpsDefault(tls)}${renderSites(tls, listen)}${sorted.map((route) => renderServer(route, listen, tls)).join("")}}
+${renderChallengeMap(tls)}${renderHttpsDefault(tls)}${renderSites(tls, listen)}${sorted.map((route) => renderServer(route, listen, tls, paths.activityLog)).join("")}}
 `;
 }
 
@@ -152,9 +159,16 @@ function validateRoutes(routes: Route[]): Route[] {
   return [...routes].sort((a, b) => (a.hostname < b.hostname ? -1 : a.hostname > b.hostname ? 1 : 0));
 }
 
-function renderServer(route: Route, listen: string, tls: TlsContext): string {
-  const proxy = `    location / {
-      proxy_pass http://${upstreamAddress(route.upstreamHost ?? "127.0.0.1")}:${route.upstreamPort};
+function renderServer(route: Route, listen: string, tls: TlsContext, activityLog: string): string {
+  if ((route.protect || route.sleeping) && tls.control === null)
+    throw new GatewayConfigError(`route ${route.hostname} needs the control plane's URL`);
+  const upstream = route.sleeping
+    ? `proxy_pass http://${tls.control}/gateway/wake/;
+      proxy_read_timeout 120s;`
+    : `proxy_pass http://${upstreamAddress(route.upstreamHost ?? "127.0.0.1")}:${route.upstreamPort};`;
+  const proxy = `    access_log ${activityLog} edgeplane_activity buffer=16k flush=1s;
+${route.protect ? protectLocations(tls) : ""}    location / {
+${route.protect ? protectDirectives : ""}      ${upstream}
     }
 `;
   const acme = siteOf(tls, route.hostname) ? acmeLocation : "";

@@ -5,6 +5,8 @@ import { assertHostname, assertListenHost, assertPort } from "./validate.ts";
 /** A project's domain: hosts under it that no route serves get the control plane's status page. */
 export interface Site {
   domain: string;
+  /** The project protects (some of) its hosts: status pages ask the control plane first too. */
+  protect?: boolean;
   /** File base name under `certs/` of a certificate for `*.{domain}`: HTTPS for the status pages. */
   certificate?: string;
 }
@@ -155,11 +157,40 @@ export function redirectToHttps(ctx: TlsContext): string {
   return `return 308 https://$host${port}$request_uri;`;
 }
 
-function statusPageLocation(ctx: TlsContext): string {
-  return `    location / {
-      rewrite ^ /pages/status break;
+function statusPageLocation(ctx: TlsContext, protect = false): string {
+  return `${protect ? protectLocations(ctx) : ""}    location / {
+${protect ? protectDirectives : ""}      rewrite ^ /pages/status break;
       proxy_pass http://${ctx.control};
     }
+`;
+}
+
+/**
+ * In a protected host's `location /`: a bypass link (`?edgeplane_bypass=`) goes to the control plane,
+ * which sets the cookie and redirects without it; every other request is let through only once the
+ * control plane said yes (`auth_request`), else answered 401 with its Basic challenge (which
+ * `auth_request` passes on).
+ */
+export const protectDirectives = `      if ($arg_edgeplane_bypass) {
+        rewrite ^ /.edgeplane/bypass last;
+      }
+      auth_request /.edgeplane/access;
+`;
+
+/** The locations `protectDirectives` relies on, one set per protected server. */
+export function protectLocations(ctx: TlsContext): string {
+  const ask = (path: string) => `      internal;
+      proxy_pass http://${ctx.control}${path};
+      proxy_pass_request_body off;
+      proxy_set_header Content-Length "";
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_set_header X-Original-URI $request_uri;
+`;
+  return `    location = /.edgeplane/access {
+${ask("/gateway/access")}    }
+    location = /.edgeplane/bypass {
+${ask("/gateway/bypass")}    }
 `;
 }
 
@@ -172,13 +203,13 @@ export function renderSites(ctx: TlsContext, listen: string): string {
   server {
     listen ${listen};
     server_name *.${site.domain};
-${acmeLocation}${site.certificate === undefined ? statusPageLocation(ctx) : `    location / {\n      ${redirectToHttps(ctx)}\n    }\n`}  }
+${acmeLocation}${site.certificate === undefined ? statusPageLocation(ctx, site.protect) : `    location / {\n      ${redirectToHttps(ctx)}\n    }\n`}  }
 `;
       if (site.certificate === undefined) return http;
       return `${http}  server {
     listen ${ctx.httpsListen} ssl;
     server_name *.${site.domain};
-${sslDirectives(ctx, site.certificate)}${statusPageLocation(ctx)}  }
+${sslDirectives(ctx, site.certificate)}${statusPageLocation(ctx, site.protect)}  }
 `;
     })
     .join("");

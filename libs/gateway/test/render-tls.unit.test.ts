@@ -31,6 +31,7 @@ describe("renderNginxConfig with TLS, sites and ACME answers", () => {
       "  server {\n    listen 127.0.0.1:8443 ssl;\n    server_name pr-1.preview.test;\n" +
         "    ssl_certificate /srv/edgeplane/gateway/certs/_wildcard.preview.test.crt;\n" +
         "    ssl_certificate_key /srv/edgeplane/gateway/certs/_wildcard.preview.test.key;\n" +
+        "    access_log /srv/edgeplane/gateway/activity.log edgeplane_activity buffer=16k flush=1s;\n" +
         "    location / {\n      proxy_pass http://127.0.0.1:32768;\n    }\n  }\n",
     );
     // names without a certificate get no handshake at all
@@ -71,7 +72,7 @@ describe("renderNginxConfig with TLS, sites and ACME answers", () => {
     expect(text).not.toContain("ssl");
     expect(text).not.toContain("acme");
     expect(text).toContain(
-      "    server_name pr-1.preview.test;\n    location / {\n      proxy_pass http://127.0.0.1:32768;\n    }\n",
+      "    server_name pr-1.preview.test;\n    access_log /srv/edgeplane/gateway/activity.log edgeplane_activity buffer=16k flush=1s;\n    location / {\n      proxy_pass http://127.0.0.1:32768;\n    }\n",
     );
   });
 

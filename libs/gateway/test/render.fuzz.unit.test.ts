@@ -28,6 +28,7 @@ const HEADER_VARIABLES = [
   "$connection_upgrade",
   "$host",
   "$http_upgrade",
+  "$msec",
   "$proxy_add_x_forwarded_for",
   "$remote_addr",
   "$scheme",

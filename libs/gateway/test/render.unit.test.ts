@@ -22,6 +22,7 @@ describe("renderNginxConfig", () => {
     );
     expect(text).toContain(
       "  # environment env_0a1b\n  server {\n    listen 127.0.0.1:8080;\n    server_name pr-1.preview.example.com;\n" +
+        "    access_log /srv/edgeplane/gateway/activity.log edgeplane_activity buffer=16k flush=1s;\n" +
         "    location / {\n      proxy_pass http://127.0.0.1:32768;\n    }\n  }\n",
     );
   });

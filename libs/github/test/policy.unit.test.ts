@@ -116,7 +116,7 @@ describe("decidePullRequest", () => {
     it("tears down on converted_to_draft (the published example) unless drafts are deployed", () => {
       expect(decidePullRequest(event("converted_to_draft"), settings)).toEqual({
         action: "teardown",
-        environment: "pr-" + event("converted_to_draft").number,
+        environment: `pr-${event("converted_to_draft").number}`,
         reason: "converted-to-draft",
       });
       expect(decidePullRequest(event("converted_to_draft"), { ...settings, deployDrafts: true })).toEqual({

@@ -2,12 +2,14 @@
 // enqueue helpers the API shares with them. Each app imports the step it runs.
 export { composeAppOf, primaryServiceOf } from "./compose.ts";
 export { enqueueNotify, enqueueStage, enqueueTeardown } from "./enqueue.ts";
+export { GATEWAY_CHANNEL, noticeGatewayChange } from "./gateway-notice.ts";
 export { recordDeployment, recordTeardown } from "./intent.ts";
 export { type IngressDeps, routeEnvironment, syncGateway } from "./steps/ingress.ts";
 export { type NotifyDeps, reportToGithub } from "./steps/notify.ts";
 export { type ReconcileDeps, reconcileEnvironment } from "./steps/reconcile.ts";
 export { type ResyncDeps, resync } from "./steps/resync.ts";
 export { primaryPullAuth } from "./steps/runtime-images.ts";
+export { checkIdle, readActivity } from "./steps/sleep.ts";
 export { stageImage } from "./steps/stage.ts";
 export { type SweepDeps, sweep } from "./steps/sweep.ts";
 export { type JanitorDeps, teardownEnvironment } from "./steps/teardown.ts";

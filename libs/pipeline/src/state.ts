@@ -178,7 +178,7 @@ export async function reopenDeployment(db: Db, deploymentId: string): Promise<bo
       .innerJoin(environments, eq(environments.id, deployments.environmentId))
       .where(eq(deployments.id, deploymentId))
       .for("update");
-    if (!row || row.d.status !== "failed") return false;
+    if (row?.d.status !== "failed") return false;
     const current =
       row.e.currentDeploymentId === deploymentId &&
       row.e.generation === row.d.generation &&
@@ -231,6 +231,8 @@ export async function routableEnvironments(db: Db, promote?: string) {
       id: environments.id,
       projectId: environments.projectId,
       hostname: environments.hostname,
+      kind: environments.kind,
+      status: environments.status,
       observed: {
         containerId: environments.observedContainerId,
         address: environments.observedAddress,

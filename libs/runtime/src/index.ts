@@ -5,6 +5,7 @@ export {
   type ContainerHealthcheck,
   type ContainerSpec,
   type HealthStatus,
+  type LogOptions,
   type ManagedContainer,
   type ManagedNetwork,
   type ManagedVolume,

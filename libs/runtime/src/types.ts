@@ -147,6 +147,15 @@ export interface ManagedContainer {
   address: string | null;
 }
 
+/** What `Runtime.logs` reads of a container's output. */
+export interface LogOptions {
+  /** Lines from the end of what it wrote so far. */
+  tail: number;
+  /** Keep reading what it writes from then on, until it stops or `signal` aborts. */
+  follow: boolean;
+  signal?: AbortSignal;
+}
+
 /** Credentials for one pull from a private registry; never logged. */
 export interface PullAuth {
   username: string;
@@ -178,8 +187,16 @@ export interface Runtime {
   start(spec: ContainerSpec): Promise<ManagedContainer>;
   /** Starts a stopped container of this instance again (same id, same address); idempotent. */
   resume(id: string): Promise<void>;
+  /** Stops a container of this instance, keeping it (and its address) for `resume`; idempotent. */
+  stop(id: string, timeoutSeconds?: number): Promise<void>;
   remove(id: string): Promise<void>;
   logsTail(id: string, lines: number): Promise<string>;
+  /**
+   * A container of this instance's output, stdout and stderr demultiplexed, in the order Docker
+   * sends it: its last `tail` lines, then, with `follow`, whatever it writes until it stops or
+   * `signal` aborts. Null when there is no such container; refuses one this instance does not own.
+   */
+  logs(id: string, options: LogOptions): Promise<AsyncIterable<Buffer> | null>;
   /** The exit code of a container that stopped; null while it runs or when it is gone. */
   exitCode(id: string): Promise<number | null>;
   /** Creates the environment's named volume unless it exists (labelled like networks, plus edgeplane.volume=<name>); `created` says whether it is new. */

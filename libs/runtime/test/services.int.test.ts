@@ -497,7 +497,10 @@ describe("an environment of several services, with named volumes", () => {
       });
       expect(result.exitCode).toBe(7);
       // CHOWN 0, DAC_OVERRIDE 1, FOWNER 3, SETGID 6, SETUID 7, NET_BIND_SERVICE 10: 0x4cb
-      expect(result.output).toBe("lo\nCapEff:\t00000000000004cb\nNoNewPrivs:\t1\noops\n");
+      // stdout and stderr arrive as two streams: their lines interleave in no fixed order
+      expect(result.output.split("\n").sort()).toEqual(
+        ["", "CapEff:\t00000000000004cb", "NoNewPrivs:\t1", "lo", "oops"].sort(),
+      );
     });
 
     it("are labelled as the environment's while they run, and removed after", async () => {

@@ -10,4 +10,14 @@ export interface ServiceContext {
   urls: PublicUrls;
   /** Seals projects' registry credentials (the public half only: they cannot be read back). */
   credentialsPublicKey?: string;
+  /** Reads environments' container output (the runtime, over the Docker socket); absent: logs are unavailable. */
+  containerLogs?: ContainerLogs;
+}
+
+/** What reading an environment's logs needs of the runtime (its `logs`; see @edgeplane/runtime). */
+export interface ContainerLogs {
+  logs(
+    id: string,
+    options: { tail: number; follow: boolean; signal?: AbortSignal },
+  ): Promise<AsyncIterable<Buffer> | null>;
 }

@@ -11,16 +11,40 @@ export {
   type Principal,
   safeEqual,
 } from "./auth/principal.ts";
-export type { ServiceContext } from "./context.ts";
+export {
+  describePrincipal,
+  type PrincipalView,
+  principalViewSchema,
+  type SessionSubject,
+  sessionPrincipal,
+  sessionSubject,
+  sessionSubjectSchema,
+} from "./auth/session.ts";
+export type { ContainerLogs, ServiceContext } from "./context.ts";
 export { getDeployment } from "./deployments/get.ts";
+export { listDeployments } from "./deployments/list.ts";
 export {
   type RequestDeploymentInput,
   requestDeployment,
   requestDeploymentInput,
 } from "./deployments/request.ts";
+export { type DeploymentUpdate, watchDeployment } from "./deployments/watch.ts";
 export { destroyEnvironment } from "./environments/destroy.ts";
 export { listAllEnvironments } from "./environments/list-all.ts";
+export {
+  type EnvironmentLogsInput,
+  environmentLogs,
+  LOG_TAIL_DEFAULT,
+  LOG_TAIL_MAX,
+} from "./environments/logs.ts";
 export { getEnvironment, listEnvironments } from "./environments/read.ts";
+export {
+  type AccessDecision,
+  bypassTokenValid,
+  forgetProtection,
+  gatewayAccess,
+} from "./gateway/protection.ts";
+export { type WakeState, wakeHost } from "./gateway/wake.ts";
 export {
   receiveGithubWebhook,
   type WebhookHeaders,

@@ -10,6 +10,7 @@ import { composeAppOf, primaryServiceOf } from "@edgeplane/pipeline";
 import { hasTls, readTlsSettings, tlsSettingsView } from "@edgeplane/tls";
 import { z } from "zod";
 import type { ServiceContext } from "./context.ts";
+import { protectionView } from "./gateway/protection.ts";
 
 type Urls = ServiceContext["urls"];
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -64,6 +65,15 @@ export const projectViewSchema = z.object({
   previewImages: z.record(z.string(), z.string()).nullable(),
   environmentMemoryMb: z.number().int(),
   environmentCpuMillis: z.number().int(),
+  /** Protection of its hosts at the gateway; the password is write-only. */
+  protection: z.object({
+    mode: z.enum(["off", "basic"]),
+    username: z.string().optional(),
+    scope: z.string().optional(),
+  }),
+  bypassTokenSet: z.boolean(),
+  sleepAfterSeconds: z.number().int(),
+  sleepFixed: z.boolean(),
   /** Registries the project has credentials for; the credentials themselves are write-only. */
   registryCredentials: z.array(z.string()),
   /** The TLS settings with secrets replaced by whether they are set. */
@@ -95,6 +105,10 @@ export function projectView(p: ProjectRow): ProjectView {
     previewImages: p.previewImages,
     environmentMemoryMb: p.environmentMemoryMb,
     environmentCpuMillis: p.environmentCpuMillis,
+    protection: protectionView(p.protection),
+    bypassTokenSet: p.bypassTokenHash !== null,
+    sleepAfterSeconds: p.sleepAfterSeconds,
+    sleepFixed: p.sleepFixed,
     registryCredentials: p.registryCredentialHosts,
     tls: tlsSettingsView(readTlsSettings(p.tls)), // secrets: whether set, never their values
     createdAt: iso(p.createdAt),
@@ -174,6 +188,10 @@ export const environmentViewSchema = z.object({
     })
     .nullable(),
   readyAt: timestamp,
+  /** When it was put to sleep (containers stopped until the next request); null while awake. */
+  sleepingSince: timestamp,
+  /** The last request the gateway served for it. */
+  lastRequestAt: timestamp,
   destroyedAt: timestamp,
   createdAt: timestamp,
   updatedAt: timestamp,
@@ -215,6 +233,8 @@ export function environmentView(e: EnvironmentRow, project: ProjectRow, urls: Ur
     pullRequest:
       e.pullRequest === null ? null : { number: e.pullRequest, headSha: e.headSha, state: e.prState },
     readyAt: iso(e.readyAt),
+    sleepingSince: iso(e.sleepingSince),
+    lastRequestAt: iso(e.lastRequestAt),
     destroyedAt: iso(e.destroyedAt),
     createdAt: iso(e.createdAt),
     updatedAt: iso(e.updatedAt),

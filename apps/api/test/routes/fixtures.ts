@@ -1,3 +1,4 @@
+import type { ContainerLogs } from "@edgeplane/services";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiHarness, type CallOptions, type Reply } from "../support.ts";
 
@@ -19,8 +20,8 @@ export interface TokenFixture {
 }
 
 /** Starts a harness for this file (stopped after it) with the shared projects and tokens. */
-export function routeFixtures() {
-  const h = new ApiHarness({ bodyLimitBytes: 4096 });
+export function routeFixtures(options: { containerLogs?: ContainerLogs } = {}) {
+  const h = new ApiHarness({ bodyLimitBytes: 4096, ...options });
   /** Plaintext tokens created here, with the index (in h.replies) of the only reply allowed to show them. */
   const shownOnce = new Map<string, number>();
   // filled in before the file's tests run; the objects stay the same, so they can be destructured

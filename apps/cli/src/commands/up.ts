@@ -15,6 +15,7 @@ import { createLogger } from "@edgeplane/log";
 import { syncGateway } from "@edgeplane/pipeline";
 import { formatLogLine, Supervisor } from "@edgeplane/supervisor";
 import { z } from "zod";
+import { edgeDefaults } from "../edge-defaults.ts";
 import { type LocalState, loadLocalState, type SigningKey } from "../state.ts";
 
 const ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
@@ -38,7 +39,13 @@ const upEnv = z.object({
 type AppName = (typeof APPS)[number]["name"];
 
 /** Queues the API enqueues to: only their workers trust the API's signing key. */
-const TRUSTS_API: ReadonlySet<AppName> = new Set(["worker-stage", "janitor", "worker-github"]);
+const TRUSTS_API: ReadonlySet<AppName> = new Set([
+  "worker-stage",
+  "janitor",
+  "worker-github",
+  // a request for a sleeping environment wakes it: the API hands the wake to reconcile
+  "worker-reconcile",
+]);
 
 /** Names of variables that hold secrets: a child gets one only if its own configuration declares it. */
 const SECRET = /(?:TOKEN|SECRET|PASSWORD|_KEY)$/;
@@ -103,6 +110,7 @@ export async function up(): Promise<void> {
   const state = await loadLocalState(stateDir);
   const shared: Record<string, string | undefined> = {
     ...process.env,
+    ...edgeDefaults(process.env),
     DATABASE_URL: env.DATABASE_URL,
     EDGEPLANE_GATEWAY_DIR: resolve(stateDir, "gateway"),
     EDGEPLANE_CONTROL_URL:

@@ -44,6 +44,10 @@ export const environments = pgTable(
     observedServices: jsonb("observed_services").$type<ObservedServices>(),
     /** The services' containers the gateway routes to, set by ingress with the switch. */
     routedServices: jsonb("routed_services").$type<ObservedServices>(),
+    /** The last request the gateway served for one of its hosts (health checks do not pass it). */
+    lastRequestAt: at("last_request_at"),
+    /** When it was put to sleep (containers stopped); null while awake. */
+    sleepingSince: at("sleeping_since"),
     pullRequest: integer("pull_request"),
     /** The pull request as last applied: decides ordering of late webhook deliveries. */
     headSha: text("head_sha"),

@@ -40,6 +40,17 @@ export const projects = pgTable(
     /** What all of one environment's services may use together. */
     environmentMemoryMb: integer("environment_memory_mb").notNull().default(4096),
     environmentCpuMillis: integer("environment_cpu_millis").notNull().default(8000),
+    /**
+     * Who may reach the project's hosts through the gateway: `{ mode: "off" }` or `{ mode: "basic",
+     * username, passwordHash (scrypt), scope: "previews" | "all" }` (checked by the API per request).
+     */
+    protection: jsonb("protection").$type<Record<string, unknown>>().notNull().default({ mode: "off" }),
+    /** SHA-256 (hex) of the token automation sends to pass protection; write-only. Null: none. */
+    bypassTokenHash: text("bypass_token_hash"),
+    /** Previews with no request through the gateway for this long are put to sleep; 0: never. */
+    sleepAfterSeconds: integer("sleep_after_seconds").notNull().default(0),
+    /** Fixed environments (dev, staging, prod) sleep too. */
+    sleepFixed: boolean("sleep_fixed").notNull().default(false),
     /** Resource limits for every container of the project. */
     memoryMb: integer("memory_mb").notNull().default(512),
     cpuMillis: integer("cpu_millis").notNull().default(1000),

@@ -21,7 +21,7 @@ export async function withTls(
   routes: Route[],
 ): Promise<{ routes: Route[]; extras: GatewayExtras }> {
   const projectRows = await deps.db
-    .select({ id: projects.id, domain: projects.domain, tls: projects.tls })
+    .select({ id: projects.id, domain: projects.domain, tls: projects.tls, protection: projects.protection })
     .from(projects)
     .orderBy(asc(projects.name));
   const dir = deps.gateway.certificateDir;
@@ -49,7 +49,13 @@ export async function withTls(
     domains.add(project.domain);
     const wildcard = `*.${project.domain}`;
     const certificate = names.has(wildcard) ? use(wildcard) : undefined;
-    sites.push(certificate ? { domain: project.domain, certificate } : { domain: project.domain });
+    // a protected project's status pages are protected too (the control plane decides per host)
+    const protect = (project.protection as { mode?: string }).mode === "basic";
+    sites.push({
+      domain: project.domain,
+      ...(certificate ? { certificate } : {}),
+      ...(protect ? { protect: true } : {}),
+    });
   }
   const withCertificates = routes.map((route) => {
     const certificate = use(coveringName(route.hostname, names));

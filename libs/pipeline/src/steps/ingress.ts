@@ -1,3 +1,5 @@
+import { type Db, projects } from "@edgeplane/db";
+import type { EnvironmentKind } from "@edgeplane/domain";
 import { type GatewayTarget, type Route, routeProblem } from "@edgeplane/gateway";
 import type { Logger } from "@edgeplane/log";
 import type { WorkerDeps } from "@edgeplane/queue";
@@ -26,14 +28,19 @@ export async function syncGateway(
 ): Promise<{ routes: number; routed: ReadonlyMap<string, ReadonlySet<string>>; drained: Promise<void> }> {
   return withAdvisoryLock(deps.sql, "gateway-render", async () => {
     const rows = await routableEnvironments(deps.db, promote);
+    const protectedKinds = await protectedEnvironmentKinds(deps.db);
     const routes: Route[] = [];
     const routed = new Map<string, Set<string>>();
     for (const r of rows) {
+      // asleep (or waking, until its own ingress routes it again): requests go to the waker
+      const sleeping = r.status === "sleeping" || (r.status === "waking" && r.id !== promote);
       const route = {
         hostname: r.hostname,
         upstreamHost: r.address,
         upstreamPort: r.port,
         environmentId: r.id,
+        ...(protectedKinds.get(r.projectId)?.has(r.kind) ? { protect: true } : {}),
+        ...(sleeping ? { sleeping: true } : {}),
       };
       const problem = routeProblem(route);
       // one bad row never stops the gateway for every other environment: it is left out, and said
@@ -48,6 +55,18 @@ export async function syncGateway(
     const { drained } = await deps.gateway.apply(served, extras);
     return { routes: served.length, routed, drained };
   });
+}
+
+/** Per project, the kinds of environment whose hosts its protection covers (none when it is off). */
+async function protectedEnvironmentKinds(db: Db): Promise<Map<string, Set<EnvironmentKind>>> {
+  const rows = await db.select({ id: projects.id, protection: projects.protection }).from(projects);
+  const kinds = new Map<string, Set<EnvironmentKind>>();
+  for (const row of rows) {
+    const p = row.protection as { mode?: string; scope?: string };
+    if (p.mode !== "basic") continue;
+    kinds.set(row.id, new Set<EnvironmentKind>(p.scope === "all" ? ["preview", "fixed"] : ["preview"]));
+  }
+  return kinds;
 }
 
 /**
@@ -68,6 +87,10 @@ export function routeEnvironment(deps: IngressDeps) {
         lock.assertHeld();
         const { routes: count, routed, drained } = await syncGateway(deps, env.id);
         lock.assertHeld();
+        if (env.status === "sleeping") {
+          log.info({ routes: count }, "environment asleep: its hosts wake it");
+          return;
+        }
         if (env.status === "destroying") {
           if (env.observedContainerId || env.observedServices) return; // containers not yet gone: teardown calls again
           await updateEnvironmentAt(deps.db, envelope, {

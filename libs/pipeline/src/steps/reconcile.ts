@@ -11,6 +11,7 @@ import { PermanentFailure, runStep } from "../step.ts";
 import type { ReconcileDeps } from "./reconcile-deps.ts";
 import { ensureServices, sameServices } from "./reconcile-services.ts";
 import { ensureRuntimeImage } from "./runtime-images.ts";
+import { putToSleep } from "./sleep.ts";
 
 type Desired = EnvironmentRow & { desiredImage: string; desiredDigest: string };
 
@@ -30,6 +31,10 @@ export function reconcileEnvironment(deps: ReconcileDeps) {
       ctx,
       async ({ env, project }, lock) => {
         if (!wantsContainer(env)) return;
+        if (env.status === "sleeping") {
+          await putToSleep(deps, ctx, env, lock);
+          return;
+        }
         const containers = await deps.runtime.list({ environmentId: env.id });
         const app = composeAppOf(project);
         if (env.desiredServices && app) {
@@ -230,8 +235,16 @@ async function requestServicesRouting(
   env: EnvironmentRow,
 ) {
   await markPhase(deps.db, envelope.deploymentId, "routing");
-  const jobId = `${jobIds.ingress(env.id, env.generation)}${inheritedSuffix(job.id)}`;
+  const jobId = `${jobIds.ingress(env.id, env.generation)}${wakeSuffix(job.id)}${inheritedSuffix(job.id)}`;
   await deps.producer.enqueue(QUEUES.ingress, envelope, jobId);
+}
+
+/**
+ * A wake routes again within the generation its deploy routed: the wake's own suffix keeps its
+ * ingress job from being taken for that deploy's, long done.
+ */
+function wakeSuffix(jobId: string | undefined): string {
+  return jobId?.match(/-wake-\d+/)?.[0] ?? "";
 }
 
 /** Asks ingress to switch the gateway to the current container, unless it already serves it. */
@@ -244,6 +257,6 @@ async function requestRouting(
   if (env.routedContainerId === currentId && env.status === "ready") return;
   await markPhase(deps.db, envelope.deploymentId, "routing");
   // a resync's reconcile (say, one that replaced a stopped container) routes with new work
-  const jobId = `${jobIds.ingress(env.id, env.generation)}${inheritedSuffix(job.id)}`;
+  const jobId = `${jobIds.ingress(env.id, env.generation)}${wakeSuffix(job.id)}${inheritedSuffix(job.id)}`;
   await deps.producer.enqueue(QUEUES.ingress, envelope, jobId);
 }

@@ -52,6 +52,7 @@ const PIPELINE_QUEUES = [QUEUES.stage, QUEUES.reconcile, QUEUES.ingress, QUEUES.
  *   otherwise reconcile.
  * - `ready`: reconcile when the runtime drifted: the observed container is gone, stopped or
  *   replaced, another container runs beside it, or the gateway routes elsewhere.
+ * - `waking`: reconcile (a request woke it; its containers start again).
  * - `destroying`: teardown.
  * - `failed` is left alone: a failed deployment waits for a human (a new deploy request, or a
  *   retry from the ops dashboard); retrying it on a timer would start a broken image forever.
@@ -62,7 +63,7 @@ export async function resync(deps: ResyncDeps, now = new Date()): Promise<Resync
     .select({ env: environments, deployment: deployments })
     .from(environments)
     .leftJoin(deployments, eq(deployments.id, environments.currentDeploymentId))
-    .where(inArray(environments.status, ["deploying", "ready", "destroying"]));
+    .where(inArray(environments.status, ["deploying", "ready", "waking", "destroying"]));
   if (rows.length === 0) return report;
 
   const live = await deps.liveJobs.ids(PIPELINE_QUEUES);
@@ -91,6 +92,17 @@ export async function resync(deps: ResyncDeps, now = new Date()): Promise<Resync
       continue;
     }
     const envelope = envelopeFor(env, deployment);
+    if (env.status === "waking") {
+      // a wake whose reconcile was lost: started again
+      if (env.updatedAt.getTime() > settledBefore) continue;
+      await deps.producer.enqueue(
+        QUEUES.reconcile,
+        envelope,
+        `${jobIds.reconcile(env.id, env.generation)}${suffix}`,
+      );
+      report.reconcile++;
+      continue;
+    }
     if (env.status === "deploying") {
       if (!deployment || isTerminalPhase(deployment.status) || env.updatedAt.getTime() > settledBefore)
         continue;

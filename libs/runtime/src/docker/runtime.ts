@@ -5,6 +5,7 @@ import { LABELS, labelsFor, networkNameFor, volumeLabelsFor, volumeNameFor } fro
 import {
   type ContainerSpec,
   type HealthStatus,
+  type LogOptions,
   type ManagedContainer,
   type ManagedNetwork,
   type ManagedVolume,
@@ -19,6 +20,7 @@ import {
 } from "../types.ts";
 import { hardenedHostConfig } from "./hardening.ts";
 import { dockerHealthcheck, healthFromInspect, healthFromStatusText } from "./health-status.ts";
+import { chunksOf, demuxFrames } from "./log-stream.ts";
 import { volumeMounts } from "./mounts.ts";
 
 interface DockerError {
@@ -32,10 +34,13 @@ const RUN_ONCE_OUTPUT_BYTES = 4096;
 
 export class DockerRuntime implements Runtime {
   readonly docker: Docker;
+  /** For followed log streams only, which may rightly stay quiet for longer than any timeout. */
+  private readonly streaming: Docker;
 
   constructor(private readonly options: { socketPath: string; instance: string; timeoutMs?: number }) {
     // a hung daemon fails the call (and the job's attempt) instead of holding it, its lock and a connection
     this.docker = new Docker({ socketPath: options.socketPath, timeout: options.timeoutMs ?? 60_000 });
+    this.streaming = new Docker({ socketPath: options.socketPath });
   }
 
   async ping(): Promise<void> {
@@ -431,6 +436,16 @@ export class DockerRuntime implements Runtime {
     }
   }
 
+  async stop(id: string, timeoutSeconds = 10): Promise<void> {
+    const container = await this.ownContainer(id, "stop");
+    try {
+      await container.stop({ t: timeoutSeconds });
+    } catch (error) {
+      if ((error as DockerError).statusCode === 304 || isNotFound(error)) return; // stopped already, or gone
+      throw error;
+    }
+  }
+
   /** Removes a container, only if it carries this instance's labels. Idempotent. */
   async remove(id: string): Promise<void> {
     const container = this.docker.getContainer(id);
@@ -471,6 +486,44 @@ export class DockerRuntime implements Runtime {
     } catch {
       return "";
     }
+  }
+
+  async logs(id: string, { tail, follow, signal }: LogOptions): Promise<AsyncIterable<Buffer> | null> {
+    let tty: boolean;
+    try {
+      const info = await this.docker.getContainer(id).inspect();
+      if (!this.ours(info.Config.Labels ?? {})) {
+        throw new Error(`refusing to read container ${id.slice(0, 12)}: not managed by this edgeplane`);
+      }
+      tty = info.Config.Tty;
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+    const options = { stdout: true, stderr: true, tail, follow } as const;
+    let source: AsyncIterable<Buffer>;
+    try {
+      if (follow) {
+        const stream = (await this.streaming.getContainer(id).logs({
+          ...options,
+          follow: true,
+          ...(signal ? { abortSignal: signal } : {}),
+        })) as NodeJS.ReadableStream;
+        source = chunksOf(stream, signal);
+      } else {
+        const buffer = (await this.docker
+          .getContainer(id)
+          .logs({ ...options, follow: false })) as unknown as Buffer;
+        source = (async function* () {
+          yield buffer;
+        })();
+      }
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+    // a container with a TTY writes one raw stream; any other multiplexes stdout and stderr
+    return tty ? source : demuxFrames(source);
   }
 
   private async removeByName(name: string): Promise<void> {

@@ -1,7 +1,9 @@
 import { projects } from "@edgeplane/db";
 import { conflict, newId } from "@edgeplane/domain";
+import { noticeGatewayChange } from "@edgeplane/pipeline";
 import { authorize, type Principal } from "../auth/principal.ts";
 import type { ServiceContext } from "../context.ts";
+import { forgetProtection, protectionColumns } from "../gateway/protection.ts";
 import { projectView } from "../views.ts";
 import { checkComposeSettings } from "./compose.ts";
 import { credentialColumns } from "./credentials.ts";
@@ -18,7 +20,7 @@ export async function createProject({
   input: CreateProjectInput;
 }) {
   authorize(principal, "admin");
-  const { registryCredentials, ...settings } = input;
+  const { registryCredentials, protection, bypassToken, ...settings } = input;
   const composeSpec = checkComposeSettings(settings);
   const [row] = await ctx.db
     .insert(projects)
@@ -27,9 +29,12 @@ export async function createProject({
       ...settings,
       composeSpec: composeSpec as Record<string, unknown> | null,
       ...credentialColumns(ctx, registryCredentials),
+      ...protectionColumns({ protection, bypassToken }),
     })
     .onConflictDoNothing({ target: projects.name })
     .returning();
   if (!row) throw conflict(`project '${input.name}' already exists`);
+  forgetProtection();
+  if (protection !== undefined) await noticeGatewayChange(ctx.db, row.id); // rendered at once
   return projectView(row);
 }

@@ -2,6 +2,7 @@ import { domainName, parseImageRef, projectName } from "@edgeplane/domain";
 import { renderPreviewImage } from "@edgeplane/github";
 import { tlsSettings } from "@edgeplane/tls";
 import { z } from "zod";
+import { protectionInput } from "../gateway/protection.ts";
 
 const envVarName = z
   .string()
@@ -100,6 +101,22 @@ const settings = {
   /** What all services of one environment may use together (compose projects). */
   environmentMemoryMb: z.number().int().min(16).max(262_144),
   environmentCpuMillis: z.number().int().min(50).max(128_000),
+  /**
+   * Who may reach the project's hosts: `{mode: "off"}`, or `{mode: "basic", username, password,
+   * scope: "previews" | "all"}` (the password write-only, stored hashed). Replaced as a whole.
+   */
+  protection: protectionInput,
+  /** Sent as `X-Edgeplane-Bypass` (or `?edgeplane_bypass=`) by automation to pass protection; write-only. */
+  bypassToken: z.string().min(24, "at least 24 characters").max(256).nullable(),
+  /** Previews idle (no request through the gateway) this long are put to sleep; 0: never; at least 10. */
+  sleepAfterSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(30 * 24 * 3600)
+    .refine((v) => v === 0 || v >= 10, "0 (never) or at least 10 seconds"),
+  /** Fixed environments (dev, staging, prod) sleep too. */
+  sleepFixed: z.boolean(),
   /** Replaced as a whole (write-only); null removes them. */
   registryCredentials: registryCredentials.nullable(),
 };
@@ -133,6 +150,10 @@ export const createProjectInput = z.strictObject({
   previewImages: settings.previewImages.default(null),
   environmentMemoryMb: settings.environmentMemoryMb.default(4096),
   environmentCpuMillis: settings.environmentCpuMillis.default(8000),
+  protection: settings.protection.optional(),
+  bypassToken: settings.bypassToken.optional(),
+  sleepAfterSeconds: settings.sleepAfterSeconds.default(0),
+  sleepFixed: settings.sleepFixed.default(false),
 });
 export type CreateProjectInput = z.infer<typeof createProjectInput>;
 

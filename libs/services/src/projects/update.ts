@@ -1,6 +1,8 @@
 import { eq, projects } from "@edgeplane/db";
+import { noticeGatewayChange } from "@edgeplane/pipeline";
 import { authorize, type Principal } from "../auth/principal.ts";
 import type { ServiceContext } from "../context.ts";
+import { forgetProtection, protectionColumns } from "../gateway/protection.ts";
 import { projectView } from "../views.ts";
 import { checkComposeSettings } from "./compose.ts";
 import { credentialColumns } from "./credentials.ts";
@@ -19,7 +21,7 @@ export async function updateProject({
 }) {
   authorize(principal, "admin");
   const project = await findProjectByName(ctx.db, input.project);
-  const { registryCredentials, ...changes } = input.changes;
+  const { registryCredentials, protection, bypassToken, ...changes } = input.changes;
   // settings that depend on the compose file are checked with it, whichever of them changed
   const composeSpec = checkComposeSettings({ ...project, ...changes });
   const [row] = await ctx.db
@@ -28,9 +30,12 @@ export async function updateProject({
       ...changes,
       composeSpec: composeSpec as Record<string, unknown> | null,
       ...credentialColumns(ctx, registryCredentials),
+      ...protectionColumns({ protection, bypassToken }),
     })
     .where(eq(projects.id, project.id))
     .returning();
   if (!row) throw new Error("project update returned nothing");
+  forgetProtection();
+  if (protection !== undefined) await noticeGatewayChange(ctx.db, row.id); // rendered at once
   return projectView(row);
 }
