@@ -34,7 +34,7 @@ module.exports = {
   options: {
     doNotFollow: { path: "node_modules" },
     // the console's bundle, built from apps/console/src (which is cruised)
-    exclude: { path: "^apps/console/dist/" },
+    exclude: { path: "^apps/[^/]+/dist/" },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: "tsconfig.json" },
     combinedDependencies: true,

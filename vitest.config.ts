@@ -5,10 +5,12 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     reporters: ["default", "./test/support/summary-reporter.ts"],
+    // the e2e tests run edgeplane compiled, as npm start does: compiled from the sources first
+    globalSetup: ["./test/support/build.ts"],
     // Files are independent (own database, queue prefix, instance, ports) and mostly wait on Docker,
     // nginx and the network, not the CPU: run more of them at once than vitest's default of one
     // fewer than the cores (a single worker on a two-core machine). More than two at once starves the
-    // startup of each file's edgeplane (seven Node processes under tsx) on two cores.
+    // startup of each file's edgeplane (seven Node processes) on two cores.
     maxWorkers: 2,
     projects: [
       {

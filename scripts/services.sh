@@ -25,6 +25,11 @@ log() { printf '[services] %s\n' "$*" >&2; }
 # docker-compose.yml runs every service in its own container: nothing to check or start here
 if [ "${EDGEPLANE_SERVICES:-local}" = external ]; then
   log "EDGEPLANE_SERVICES=external: using the services the environment names"
+  # the README's walkthrough deploys the sample image: published to that primary too, when it answers
+  if command -v docker >/dev/null 2>&1 && [ -x /bin/busybox ] &&
+    curl -fsS -o /dev/null "http://127.0.0.1:${EDGEPLANE_PRIMARY_REGISTRY_PORT:-5001}/v2/" 2>/dev/null; then
+    bash "$ROOT/scripts/images/sample.sh" || log "could not publish the sample image"
+  fi
   exit 0
 fi
 

@@ -112,7 +112,7 @@ export class TestSystem {
     const [command, args] =
       options.via === "npm start"
         ? ["npm", ["start", "--silent"]]
-        : [process.execPath, ["--import", "tsx", join(ROOT, "apps/cli/src/main.ts"), "up"]];
+        : [process.execPath, ["--enable-source-maps", join(ROOT, "apps/cli/dist/main.js"), "up"]];
     this.logs = [];
     this.child = spawn(command, args, {
       cwd: ROOT,
@@ -288,7 +288,7 @@ export class TestSystem {
     return new Promise((resolve, reject) => {
       const child = spawn(
         process.execPath,
-        ["--import", "tsx", join(ROOT, "apps/cli/src/main.ts"), ...args],
+        ["--enable-source-maps", join(ROOT, "apps/cli/dist/main.js"), ...args],
         {
           cwd: ROOT,
           env: {

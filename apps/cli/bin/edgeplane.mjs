@@ -1,7 +1,5 @@
 #!/usr/bin/env node
-// `edgeplane` on PATH (npm links it into node_modules/.bin: `npx edgeplane …`): the CLI's TypeScript
-// source run through tsx, as `npm start` runs it.
-import { register } from "tsx/esm/api";
-
-register();
-await import("../src/main.ts");
+// `edgeplane` on PATH (npm links it into node_modules/.bin: `npx edgeplane …`): the compiled CLI
+// (`npm run build:apps`), as `npm start` runs it.
+process.setSourceMapsEnabled(true);
+await import("../dist/main.js");

@@ -1,9 +1,14 @@
-import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { drizzle } from "drizzle-orm/postgres-js";
 import { migrate } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 
-export const MIGRATIONS_DIR = fileURLToPath(new URL("../drizzle", import.meta.url));
+/** Resolved through the package, so it holds from the sources and from a compiled app alike. */
+export const MIGRATIONS_DIR = join(
+  dirname(createRequire(import.meta.url).resolve("@edgeplane/db/package.json")),
+  "drizzle",
+);
 
 /** Creates the database if it does not exist (local use), then applies every pending migration. */
 export async function migrateDatabase(url: string): Promise<void> {

@@ -1,4 +1,5 @@
-import { resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   apiEnv,
@@ -18,14 +19,23 @@ import { z } from "zod";
 import { edgeDefaults } from "../edge-defaults.ts";
 import { type LocalState, loadLocalState, type SigningKey } from "../state.ts";
 
-const ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
+/** The repository: the nearest directory above this file holding `apps/` and the lockfile. */
+function repositoryRoot(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "package-lock.json")) && existsSync(join(dir, "apps"))) return dir;
+    if (dirname(dir) === dir) throw new Error("cannot find the edgeplane repository above this file");
+  }
+}
+const ROOT = repositoryRoot();
+
+/** Each process `edgeplane up` starts, run as compiled JavaScript (`npm run build:apps`, scripts/build.mjs). */
 export const APPS = [
-  { name: "api", entry: "apps/api/src/main.ts", schema: apiEnv },
-  { name: "worker-stage", entry: "apps/worker-stage/src/main.ts", schema: stageEnv },
-  { name: "worker-reconcile", entry: "apps/worker-reconcile/src/main.ts", schema: reconcileEnv },
-  { name: "worker-ingress", entry: "apps/worker-ingress/src/main.ts", schema: ingressEnv },
-  { name: "janitor", entry: "apps/janitor/src/main.ts", schema: janitorEnv },
-  { name: "worker-github", entry: "apps/worker-github/src/main.ts", schema: notifyEnv },
+  { name: "api", entry: "apps/api/dist/main.js", schema: apiEnv },
+  { name: "worker-stage", entry: "apps/worker-stage/dist/main.js", schema: stageEnv },
+  { name: "worker-reconcile", entry: "apps/worker-reconcile/dist/main.js", schema: reconcileEnv },
+  { name: "worker-ingress", entry: "apps/worker-ingress/dist/main.js", schema: ingressEnv },
+  { name: "janitor", entry: "apps/janitor/dist/main.js", schema: janitorEnv },
+  { name: "worker-github", entry: "apps/worker-github/dist/main.js", schema: notifyEnv },
 ] as const;
 
 const upEnv = z.object({
@@ -116,6 +126,9 @@ export async function up(): Promise<void> {
     EDGEPLANE_CONTROL_URL:
       process.env.EDGEPLANE_CONTROL_URL ?? controlUrl(env.EDGEPLANE_API_HOST, env.EDGEPLANE_API_PORT),
   };
+  const missing = APPS.filter((app) => !existsSync(resolve(ROOT, app.entry)));
+  if (missing.length > 0)
+    throw new Error(`${missing.map((a) => a.entry).join(", ")} missing: run npm run build:apps first`);
   const children = APPS.map((app) => ({ app, env: childEnvironment(app, shared, state) }));
   // every child's configuration is checked before anything starts
   for (const child of children) loadConfig(child.app.schema, child.env);
@@ -147,7 +160,9 @@ export async function up(): Promise<void> {
     supervisor.start({
       name: child.app.name,
       command: process.execPath,
-      args: ["--import", "tsx", resolve(ROOT, child.app.entry)],
+      // source maps: stack traces name the TypeScript lines; a small young generation: these
+      // processes hold little, and V8's default semi-spaces (16 MiB) would be most of their memory
+      args: ["--enable-source-maps", "--max-semi-space-size=1", resolve(ROOT, child.app.entry)],
       env: child.env,
     });
   }

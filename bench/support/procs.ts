@@ -1,0 +1,57 @@
+import { readdir, readFile } from "node:fs/promises";
+
+/** The processes of a system, from /proc: what each is, and how much memory it holds. */
+
+interface Proc {
+  pid: number;
+  ppid: number;
+  cmdline: string;
+  comm: string;
+}
+
+async function readProc(pid: number): Promise<Proc | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    const cmdline = (await readFile(`/proc/${pid}/cmdline`, "utf8")).replaceAll("\0", " ").trim();
+    return { pid, ppid, cmdline, comm };
+  } catch {
+    return undefined; // gone meanwhile
+  }
+}
+
+export async function rssKiB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
+  return Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? Number.NaN);
+}
+
+function labelFor(proc: Proc, parentLabel: string | undefined): string {
+  const c = proc.cmdline;
+  if (/apps\/cli\/(?:src\/main\.ts|dist\/main\.js)/.test(c)) return "edgeplane up";
+  const app = /apps\/([a-z0-9-]+)\/(?:src\/main\.ts|dist\/main\.js)/.exec(c)?.[1];
+  if (app) return app; // api, worker-stage, worker-reconcile, worker-ingress, …
+  if (c.startsWith("nginx: master process")) return "nginx master";
+  if (c.startsWith("nginx: worker process")) return "nginx worker";
+  if (/esbuild/.test(c) || proc.comm === "esbuild") return `esbuild (tsx, of ${parentLabel ?? "?"})`;
+  return `${proc.comm} (of ${parentLabel ?? "?"})`;
+}
+
+export async function processTree(root: number): Promise<Array<Proc & { label: string; depth: number }>> {
+  const all = (
+    await Promise.all((await readdir("/proc")).filter((e) => /^\d+$/.test(e)).map((e) => readProc(Number(e))))
+  ).filter((p): p is Proc => p !== undefined);
+  const byParent = new Map<number, Proc[]>();
+  for (const p of all) byParent.set(p.ppid, [...(byParent.get(p.ppid) ?? []), p]);
+  const rootProc = all.find((p) => p.pid === root);
+  if (!rootProc) return [];
+  const out: Array<Proc & { label: string; depth: number }> = [];
+  const walk = (p: Proc, depth: number, parentLabel: string | undefined) => {
+    const label = labelFor(p, parentLabel);
+    out.push({ ...p, label, depth });
+    for (const child of (byParent.get(p.pid) ?? []).sort((a, b) => a.pid - b.pid))
+      walk(child, depth + 1, label);
+  };
+  walk(rootProc, 0, undefined);
+  return out;
+}
