@@ -67,8 +67,14 @@ describe("protected and sleeping previews", () => {
       "GET",
       `/v1/projects/${project}/environments/${name}`,
     );
+  // asleep: the intent recorded and its containers stopped (its hosts went to the waker before that)
   const asleep = (project: string, name: string) =>
-    until(async () => (await environment(project, name)).body.status === "sleeping", 60_000);
+    until(async () => {
+      const env = (await environment(project, name)).body;
+      if (env.status !== "sleeping") return false;
+      const containers = await system.containers(env.id);
+      return containers.length > 0 && containers.every((c) => c.State !== "running");
+    }, 60_000);
 
   beforeAll(async () => {
     for (const tag of ["a", "b"])

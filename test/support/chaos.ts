@@ -242,7 +242,7 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
-/** The pid of the child of `parent` running `apps/<app>/src/main.ts` (the supervisor restarts dead ones). */
+/** The pid of the child of `parent` running app `<app>` (the supervisor restarts dead ones). */
 export async function appPid(parent: number, app: string): Promise<number | null> {
   for (const entry of await readdir("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
@@ -251,7 +251,12 @@ export async function appPid(parent: number, app: string): Promise<number | null
     const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
     if (ppid !== parent) continue;
     const cmdline = await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "");
-    if (cmdline.split("\0").some((arg) => arg.endsWith(`apps/${app}/src/main.ts`))) return Number(entry);
+    if (
+      cmdline
+        .split("\0")
+        .some((arg) => arg.endsWith(`apps/${app}/dist/main.js`) || arg.endsWith(`apps/${app}/src/main.ts`))
+    )
+      return Number(entry);
   }
   return null;
 }

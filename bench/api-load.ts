@@ -1,0 +1,113 @@
+/**
+ * API load benchmark: accepted requests per second against one API process, with autocannon.
+ *   - deploy requests (POST /v1/deployments, round-robin over 40 environments of one project): each
+ *     202 is answered only once its intent is committed in Postgres;
+ *   - signed GitHub webhook deliveries (POST /webhooks/github, `synchronize` of 20 pull requests,
+ *     every body and delivery id distinct, so none is a replay);
+ *   - the bare baseline in the same run: a Node HTTP server on this machine answering 202 to the same
+ *     requests without doing anything, the ceiling of one Node process here.
+ * Prints a table, asserts nothing. BENCH_LOAD_SECONDS sets each run's length (default 10),
+ * BENCH_LOAD_CONNECTIONS the concurrent connections (default 50).
+ */
+
+import { randomBytes, randomUUID } from "node:crypto";
+import { createServer } from "node:http";
+import autocannon from "autocannon";
+import { pullRequestPayload, signedDelivery } from "../test/support/github.ts";
+import { publishTestImage } from "../test/support/images.ts";
+import { TestSystem } from "../test/support/system.ts";
+import { table } from "./support/stats.ts";
+
+const SECONDS = Math.max(1, Number(process.env.BENCH_LOAD_SECONDS ?? 10) || 10);
+const CONNECTIONS = Math.max(1, Number(process.env.BENCH_LOAD_CONNECTIONS ?? 50) || 50);
+
+type Request = { method: "POST"; path: string; headers: Record<string, string>; body: string };
+
+async function load(url: string, requests: () => Request) {
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    requests: [{ setupRequest: (req) => ({ ...req, ...requests() }) }],
+  });
+  return {
+    accepted: result["2xx"],
+    perSecond: result["2xx"] / SECONDS,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    other: result.non2xx + result.errors + result.timeouts,
+  };
+}
+
+async function main() {
+  const system = new TestSystem();
+  const bare = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => res.writeHead(202, { "content-type": "application/json" }).end('{"accepted":true}'));
+  });
+  await new Promise<void>((resolve) => bare.listen(0, "127.0.0.1", resolve));
+  const barePort = (bare.address() as { port: number }).port;
+  try {
+    const image = await publishTestImage(`acme/load-${system.id}`, "v1", { message: "load" });
+    await system.start({ EDGEPLANE_RATE_LIMIT_DEPLOYS: "0", EDGEPLANE_RATE_LIMIT_WEBHOOKS: "0" });
+    const secret = `whsec_${randomBytes(16).toString("hex")}`;
+    const repository = `acme/load-${system.id}`;
+    const project = await system.api("POST", "/v1/projects", {
+      body: {
+        name: "load",
+        domain: "load.test",
+        port: 8080,
+        maxEnvironments: 100,
+        repository,
+        webhookSecret: secret,
+      },
+    });
+    if (project.status !== 201) throw new Error(`project: ${project.status}`);
+
+    let n = 0;
+    const deploy = (): Request => ({
+      method: "POST",
+      path: "/v1/deployments",
+      headers: { authorization: `Bearer ${system.adminToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ project: "load", environment: `env-${n++ % 40}`, image }),
+    });
+    // signed ahead of time: the benchmark measures the API's verification, not the client's signing
+    const deliveries: Request[] = [];
+    const base = Date.now();
+    for (let i = 0; i < 20_000; i++) {
+      const payload = pullRequestPayload("synchronize", {
+        repository,
+        number: 1 + (i % 20),
+        sha: randomBytes(20).toString("hex"),
+        updatedAt: new Date(base + i * 1000),
+      });
+      const d = await signedDelivery(secret, "pull_request", payload, randomUUID());
+      deliveries.push({ method: "POST", path: "/webhooks/github", headers: d.headers, body: d.body });
+    }
+    let w = 0;
+    const webhook = (): Request => {
+      const next = deliveries[w++ % deliveries.length];
+      if (!next) throw new Error("no delivery");
+      return next;
+    };
+
+    const rows: Array<Array<string | number>> = [];
+    const run = async (label: string, url: string, requests: () => Request) => {
+      const r = await load(url, requests);
+      rows.push([label, r.perSecond, r.p50, r.p99, r.accepted, r.other]);
+    };
+    await run("bare Node server, deploy requests", `http://127.0.0.1:${barePort}`, deploy);
+    await run("edgeplane API: deploy requests (202 after commit)", system.apiUrl, deploy);
+    await run("bare Node server, webhook deliveries", `http://127.0.0.1:${barePort}`, webhook);
+    await run("edgeplane API: signed webhook deliveries", system.apiUrl, webhook);
+    console.log(
+      `\nAPI load, ${CONNECTIONS} connections, ${SECONDS} s each (targets: 2,000/s deploys, 1,500/s webhooks)\n`,
+    );
+    console.log(table(["", "accepted/s", "p50 ms", "p99 ms", "accepted", "other"], rows));
+  } finally {
+    bare.close();
+    await system.stop();
+  }
+}
+
+await main();
