@@ -1,7 +1,7 @@
 import { request as httpRequest } from "node:http";
 import { Agent, request as httpsRequest } from "node:https";
 import { rootCertificates } from "node:tls";
-import acme from "acme-client";
+import type acmeModule from "acme-client";
 import type { DnsProvider } from "./dns/provider.ts";
 import { readCertificateInfo } from "./store.ts";
 
@@ -39,12 +39,6 @@ export interface AcmeCertificate {
   notAfter: Date;
 }
 
-// acme-client shares one axios instance. Retries on connection errors default to 5 attempts with 5-25 s
-// waits; an unreachable ACME server should fail an attempt within seconds so the next one is rescheduled.
-const settings = (acme.axios.defaults as unknown as { acmeSettings: Record<string, number> }).acmeSettings;
-settings.retryMaxAttempts = 2;
-settings.retryDefaultDelay = 1;
-
 /** Trust for ACME servers with a private CA, by origin; every request to that origin uses its agent. */
 const agents = new Map<string, { bundle: string; agent: Agent }>();
 /** Deadlines by origin (the last order's setting); acme-client gives none of its own. */
@@ -56,29 +50,47 @@ const deadlines = new Map<string, number>();
  */
 const timedOut = new Set<string>();
 type Timed = { edgeplaneDeadline?: NodeJS.Timeout };
-acme.axios.interceptors.request.use((config) => {
-  if (config.url) {
-    const origin = new URL(config.url).origin;
-    const entry = agents.get(origin);
-    if (entry) config.httpsAgent = entry.agent;
-    const timeoutMs = deadlines.get(origin) ?? DEFAULT_TIMEOUT_MS;
-    const timed = config as Timed;
-    clearTimeout(timed.edgeplaneDeadline); // a retry of the same request
-    timed.edgeplaneDeadline = setTimeout(() => timedOut.add(origin), timeoutMs).unref();
-    config.timeout = timeoutMs;
-  }
-  return config;
-});
-acme.axios.interceptors.response.use(
-  (response) => {
-    clearTimeout((response.config as Timed).edgeplaneDeadline);
-    return response;
-  },
-  (error: unknown) => {
-    clearTimeout((error as { config?: Timed }).config?.edgeplaneDeadline);
-    return Promise.reject(error);
-  },
-);
+
+/**
+ * acme-client (with axios, about 26 MiB in every process that loads it) is loaded on the first ACME
+ * order, not when edgeplane starts: most processes never order a certificate.
+ */
+let loaded: Promise<typeof acmeModule> | null = null;
+function loadAcme(): Promise<typeof acmeModule> {
+  loaded ??= import("acme-client").then(({ default: acme }) => {
+    // acme-client shares one axios instance. Retries on connection errors default to 5 attempts with 5-25 s
+    // waits; an unreachable ACME server should fail an attempt within seconds so the next one is rescheduled.
+    const settings = (acme.axios.defaults as unknown as { acmeSettings: Record<string, number> })
+      .acmeSettings;
+    settings.retryMaxAttempts = 2;
+    settings.retryDefaultDelay = 1;
+    acme.axios.interceptors.request.use((config) => {
+      if (config.url) {
+        const origin = new URL(config.url).origin;
+        const entry = agents.get(origin);
+        if (entry) config.httpsAgent = entry.agent;
+        const timeoutMs = deadlines.get(origin) ?? DEFAULT_TIMEOUT_MS;
+        const timed = config as Timed;
+        clearTimeout(timed.edgeplaneDeadline); // a retry of the same request
+        timed.edgeplaneDeadline = setTimeout(() => timedOut.add(origin), timeoutMs).unref();
+        config.timeout = timeoutMs;
+      }
+      return config;
+    });
+    acme.axios.interceptors.response.use(
+      (response) => {
+        clearTimeout((response.config as Timed).edgeplaneDeadline);
+        return response;
+      },
+      (error: unknown) => {
+        clearTimeout((error as { config?: Timed }).config?.edgeplaneDeadline);
+        return Promise.reject(error);
+      },
+    );
+    return acme;
+  });
+  return loaded;
+}
 
 /** An axios request that hit its deadline (`timeout of N ms exceeded`), or wraps one. */
 function isTimeout(error: unknown): boolean {
@@ -138,6 +150,7 @@ class AcmeTimeoutError extends Error {
 }
 
 export async function createAcmeAccountKey(): Promise<string> {
+  const acme = await loadAcme();
   return (await acme.crypto.createPrivateEcdsaKey()).toString();
 }
 
@@ -177,6 +190,7 @@ async function order(options: AcmeIssueOptions, timeoutMs: number): Promise<Acme
   const log = options.log ?? (() => {});
   trust(options.directoryUrl, options.caBundle);
   await probeDirectory(options.directoryUrl, timeoutMs);
+  const acme = await loadAcme();
   const client = new acme.Client({
     directoryUrl: options.directoryUrl,
     accountKey: options.accountKeyPem,

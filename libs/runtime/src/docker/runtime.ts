@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
+import { createRequire } from "node:module";
 import { setTimeout as sleep } from "node:timers/promises";
-import Docker from "dockerode";
+import type Docker from "dockerode";
 import { LABELS, labelsFor, networkNameFor, volumeLabelsFor, volumeNameFor } from "../labels.ts";
 import {
   type ContainerSpec,
@@ -32,15 +33,35 @@ const isNotFound = (error: unknown) => (error as DockerError).statusCode === 404
 /** The most of a helper container's output `runOnce` hands back: its tail. */
 const RUN_ONCE_OUTPUT_BYTES = 4096;
 
-export class DockerRuntime implements Runtime {
-  readonly docker: Docker;
-  /** For followed log streams only, which may rightly stay quiet for longer than any timeout. */
-  private readonly streaming: Docker;
+/**
+ * dockerode (with its SSH and HTTP stack, about 27 MiB) is loaded when a runtime is first used, not
+ * when a process starts: the API holds a runtime only to read logs, which most never do.
+ */
+let DockerClass: typeof Docker | undefined;
+const dockerode = (): typeof Docker => {
+  DockerClass ??= createRequire(import.meta.url)("dockerode") as typeof Docker;
+  return DockerClass;
+};
 
-  constructor(private readonly options: { socketPath: string; instance: string; timeoutMs?: number }) {
+export class DockerRuntime implements Runtime {
+  private client: Docker | undefined;
+  private streamingClient: Docker | undefined;
+
+  constructor(private readonly options: { socketPath: string; instance: string; timeoutMs?: number }) {}
+
+  get docker(): Docker {
     // a hung daemon fails the call (and the job's attempt) instead of holding it, its lock and a connection
-    this.docker = new Docker({ socketPath: options.socketPath, timeout: options.timeoutMs ?? 60_000 });
-    this.streaming = new Docker({ socketPath: options.socketPath });
+    this.client ??= new (dockerode())({
+      socketPath: this.options.socketPath,
+      timeout: this.options.timeoutMs ?? 60_000,
+    });
+    return this.client;
+  }
+
+  /** For followed log streams only, which may rightly stay quiet for longer than any timeout. */
+  private get streaming(): Docker {
+    this.streamingClient ??= new (dockerode())({ socketPath: this.options.socketPath });
+    return this.streamingClient;
   }
 
   async ping(): Promise<void> {
