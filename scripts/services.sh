@@ -20,7 +20,7 @@ EDGE_REGISTRY_PORT=${EDGEPLANE_EDGE_REGISTRY_PORT:-5002}
 TEST_IMAGE=${EDGEPLANE_TEST_BASE_IMAGE:-edgeplane-test/httpd:base}
 
 mkdir -p "$SERVICES_DIR"
-log() { printf '[services] %s\n' "$*" >&2; }
+. "$ROOT/scripts/lib.sh"
 
 # docker-compose.yml runs every service in its own container: nothing to check or start here
 if [ "${EDGEPLANE_SERVICES:-local}" = external ]; then
@@ -32,21 +32,6 @@ if [ "${EDGEPLANE_SERVICES:-local}" = external ]; then
   fi
   exit 0
 fi
-
-APT_UPDATED=0
-apt_install() {
-  if ! command -v apt-get >/dev/null 2>&1; then
-    log "missing packages ($*) and no apt-get: install them by hand"
-    exit 1
-  fi
-  if [ "$APT_UPDATED" = 0 ]; then
-    log "apt-get update"
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-    APT_UPDATED=1
-  fi
-  log "installing: $*"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
-}
 
 # wait_for DESCRIPTION SECONDS COMMAND...
 wait_for() {

@@ -27,24 +27,9 @@ SUITE=bookworm
 PG_MAJOR=15
 PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
 
-log() { printf '[services] %s\n' "$*" >&2; }
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 if docker image inspect "$IMAGE" >/dev/null 2>&1; then exit 0; fi
-
-APT_UPDATED=0
-apt_install() {
-  if ! command -v apt-get >/dev/null 2>&1; then
-    log "missing packages ($*) and no apt-get: install them by hand"
-    exit 1
-  fi
-  if [ "$APT_UPDATED" = 0 ]; then
-    log "apt-get update"
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-    APT_UPDATED=1
-  fi
-  log "installing: $*"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
-}
 
 need=()
 command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)

@@ -11,7 +11,7 @@ REPOSITORY=acme/web
 TAG=sha-1
 IMAGE=$REGISTRY/$REPOSITORY:$TAG
 
-log() { printf '[services] %s\n' "$*" >&2; }
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 # HEAD of the manifest, in every format the registry may hold it in (without an Accept header,
 # distribution answers an image index or an OCI manifest with 404)

@@ -1,7 +1,7 @@
 import type { ComposeApp } from "./types.ts";
 
 /** The variable holding a service's public URL: `api-v2` → `EDGEPLANE_URL_API_V2`. */
-function urlVariable(service: string): string {
+export function urlVariable(service: string): string {
   return `EDGEPLANE_URL_${service.toUpperCase().replaceAll("-", "_")}`;
 }
 
@@ -13,13 +13,4 @@ function urlVariable(service: string): string {
 export function edgeplaneVariables(app: ComposeApp): string[] {
   const withPort = app.services.filter((service) => service.port !== null);
   return ["EDGEPLANE_ENVIRONMENT", "EDGEPLANE_URL", ...withPort.map((service) => urlVariable(service.name))];
-}
-
-/**
- * The DNS label a service answers on: the primary service takes the environment's own
- * (`pr-12`), every other one `{service}--{environment}` (`api--pr-12`). The caller checks that the
- * label fits in 63 characters.
- */
-export function serviceHostLabel(service: string, environment: string, primary: string | null): string {
-  return service === primary ? environment : `${service}--${environment}`;
 }

@@ -8,7 +8,6 @@ import {
   parseCompose,
   referencedVariables,
   type ServiceSpec,
-  serviceHostLabel,
   startOrder,
 } from "../src/index.ts";
 
@@ -562,14 +561,6 @@ describe("primary service", () => {
       "EDGEPLANE_URL",
       "EDGEPLANE_URL_ADMIN_UI",
     ]);
-  });
-});
-
-describe("serviceHostLabel", () => {
-  it("gives the primary service the environment's own label and others {service}--{environment}", () => {
-    expect(serviceHostLabel("web", "pr-12", "web")).toBe("pr-12");
-    expect(serviceHostLabel("api", "pr-12", "web")).toBe("api--pr-12");
-    expect(serviceHostLabel("api", "staging", null)).toBe("api--staging");
   });
 });
 

@@ -42,6 +42,7 @@ export { type EdgeRegistry, runtimeRef, servedByEdge } from "./runtime-ref.ts";
 export {
   type DesiredService,
   type DesiredServices,
+  environmentHostnameOf,
   type ObservedService,
   type ObservedServices,
   serviceHostname,

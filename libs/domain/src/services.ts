@@ -40,3 +40,14 @@ export function serviceHostname(
 ): string {
   return service === primary ? `${environment}.${domain}` : `${service}--${environment}.${domain}`;
 }
+
+/**
+ * The environment's own hostname for any of its hosts: `{service}--{env}.{domain}` is a host of
+ * `{env}.{domain}`; any other host is given back as it is.
+ */
+export function environmentHostnameOf(host: string): string {
+  const dot = host.indexOf(".");
+  const label = dot === -1 ? host : host.slice(0, dot);
+  const at = label.lastIndexOf("--");
+  return at === -1 ? host : host.slice(at + 2);
+}

@@ -9,7 +9,7 @@ export {
   signedJobSchema,
 } from "./envelope.ts";
 export { createLiveJobs, type LiveJobs } from "./live-jobs.ts";
-export { inheritedSuffix, jobIds, QUEUES, type QueueName, resyncSuffix } from "./names.ts";
+export { inheritedSuffix, jobIds, QUEUES, type QueueName, resyncSuffix, wakeSuffix } from "./names.ts";
 export { createProducer, createRedis, DEFAULT_JOB_OPTIONS, type Producer, retryOptions } from "./queues.ts";
 export { runScheduledWorker } from "./scheduled.ts";
 export {

@@ -23,13 +23,15 @@ export const jobIds = {
 };
 
 /**
- * Work re-derived by the resync carries a time-bucket suffix (`-r<bucket>`), so it never collides
- * with the completed or failed job of the same step; each step passes its own suffix on to the
- * jobs it enqueues next, so the whole chain it starts is new work too.
+ * Work that starts a chain of its own within a generation carries a suffix, so it never collides
+ * with the completed or failed job of the same step: work re-derived by the resync a time bucket
+ * (`-r<bucket>`), a wake the moment of the request that woke the environment (`-w<ms>`). Each step
+ * passes its own suffix on to the jobs it enqueues next, so the whole chain it starts is new work too.
  */
 export const resyncSuffix = (bucket: number) => `-r${bucket}`;
+export const wakeSuffix = (at: number) => `-w${at}`;
 
-/** The resync suffix a job id ends with, or "" for work that came straight from a request. */
+/** The suffix a job id ends with, or "" for work that came straight from a request. */
 export function inheritedSuffix(jobId: string | undefined): string {
-  return jobId?.match(/-r\d+$/)?.[0] ?? "";
+  return jobId?.match(/-[rw]\d+$/)?.[0] ?? "";
 }

@@ -152,6 +152,14 @@ function composeView(p: ProjectRow): ProjectView["compose"] {
   };
 }
 
+/** One service of a compose environment or deployment: its image, digest once staged, URL (null: private). */
+const serviceViewSchema = z.object({
+  name: z.string(),
+  image: z.string(),
+  digest: z.string().nullable(),
+  url: z.string().nullable(),
+});
+
 export const environmentViewSchema = z.object({
   id: z.string(),
   project: z.string(),
@@ -170,15 +178,7 @@ export const environmentViewSchema = z.object({
    * `serving`: running and routed by the gateway). Null for a single-service project.
    */
   services: z
-    .array(
-      z.object({
-        name: z.string(),
-        image: z.string(),
-        digest: z.string().nullable(),
-        url: z.string().nullable(),
-        status: z.enum(["pending", "running", "completed", "serving"]),
-      }),
-    )
+    .array(serviceViewSchema.extend({ status: z.enum(["pending", "running", "completed", "serving"]) }))
     .nullable(),
   pullRequest: z
     .object({
@@ -249,16 +249,7 @@ export const deploymentViewSchema = z.object({
   image: z.string(),
   digest: z.string().nullable(),
   /** A compose project's deployment: each service's image, digest once staged, and URL (null: private). */
-  services: z
-    .array(
-      z.object({
-        name: z.string(),
-        image: z.string(),
-        digest: z.string().nullable(),
-        url: z.string().nullable(),
-      }),
-    )
-    .nullable(),
+  services: z.array(serviceViewSchema).nullable(),
   generation: z.number().int(),
   status: z.enum(DEPLOYMENT_PHASES),
   /** What the current phase waits on, e.g. `waiting for image`; null when nothing. */

@@ -1,4 +1,5 @@
 import { asc, certificates, type Db, isNotNull, projects } from "@edgeplane/db";
+import type { EnvironmentKind } from "@edgeplane/domain";
 import {
   certificateFileName,
   type GatewayExtras,
@@ -11,6 +12,23 @@ import { readTlsSettings } from "@edgeplane/tls";
 import type { ChallengeStore } from "../tls/challenges.ts";
 import { coveringName } from "../tls/wanted.ts";
 
+/** What a render needs of every project: its domain, TLS and protection. */
+export type GatewayProject = Awaited<ReturnType<typeof gatewayProjects>>[number];
+
+/** Every project as the gateway renders it, by name (the first by name serves a shared domain). */
+export function gatewayProjects(db: Db) {
+  return db
+    .select({ id: projects.id, domain: projects.domain, tls: projects.tls, protection: projects.protection })
+    .from(projects)
+    .orderBy(asc(projects.name));
+}
+
+/** Whether a project's protection covers environments of this kind. */
+export function protects(project: Pick<GatewayProject, "protection">, kind: EnvironmentKind): boolean {
+  const p = project.protection as { mode?: string; scope?: string };
+  return p.mode === "basic" && (p.scope === "all" || kind === "preview");
+}
+
 /**
  * Adds what the request path needs to the routes: each project's domain as a site (status pages for
  * hosts without a ready environment), the certificate covering each route and site (its files written
@@ -19,11 +37,8 @@ import { coveringName } from "../tls/wanted.ts";
 export async function withTls(
   deps: { db: Db; gateway: GatewayTarget; challenges?: ChallengeStore },
   routes: Route[],
+  projectRows: GatewayProject[],
 ): Promise<{ routes: Route[]; extras: GatewayExtras }> {
-  const projectRows = await deps.db
-    .select({ id: projects.id, domain: projects.domain, tls: projects.tls, protection: projects.protection })
-    .from(projects)
-    .orderBy(asc(projects.name));
   const dir = deps.gateway.certificateDir;
   const tlsProjects = new Set(
     projectRows.filter((p) => readTlsSettings(p.tls).mode !== "off").map((p) => p.id),
@@ -50,7 +65,7 @@ export async function withTls(
     const wildcard = `*.${project.domain}`;
     const certificate = names.has(wildcard) ? use(wildcard) : undefined;
     // a protected project's status pages are protected too (the control plane decides per host)
-    const protect = (project.protection as { mode?: string }).mode === "basic";
+    const protect = protects(project, "preview"); // every protected project's previews are
     sites.push({
       domain: project.domain,
       ...(certificate ? { certificate } : {}),

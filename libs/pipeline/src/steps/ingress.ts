@@ -1,5 +1,3 @@
-import { type Db, projects } from "@edgeplane/db";
-import type { EnvironmentKind } from "@edgeplane/domain";
 import { type GatewayTarget, type Route, routeProblem } from "@edgeplane/gateway";
 import type { Logger } from "@edgeplane/log";
 import type { WorkerDeps } from "@edgeplane/queue";
@@ -9,7 +7,7 @@ import { environmentLock, withAdvisoryLock } from "../lock.ts";
 import { markPhase, routableEnvironments, updateEnvironmentAt } from "../state.ts";
 import { runStep } from "../step.ts";
 import type { ChallengeStore } from "../tls/challenges.ts";
-import { withTls } from "./gateway-state.ts";
+import { gatewayProjects, protects, withTls } from "./gateway-state.ts";
 
 export interface IngressDeps extends WorkerDeps {
   gateway: GatewayTarget;
@@ -28,18 +26,20 @@ export async function syncGateway(
 ): Promise<{ routes: number; routed: ReadonlyMap<string, ReadonlySet<string>>; drained: Promise<void> }> {
   return withAdvisoryLock(deps.sql, "gateway-render", async () => {
     const rows = await routableEnvironments(deps.db, promote);
-    const protectedKinds = await protectedEnvironmentKinds(deps.db);
+    const projectRows = await gatewayProjects(deps.db);
+    const byId = new Map(projectRows.map((p) => [p.id, p]));
     const routes: Route[] = [];
     const routed = new Map<string, Set<string>>();
     for (const r of rows) {
       // asleep (or waking, until its own ingress routes it again): requests go to the waker
       const sleeping = r.status === "sleeping" || (r.status === "waking" && r.id !== promote);
+      const project = byId.get(r.projectId);
       const route = {
         hostname: r.hostname,
         upstreamHost: r.address,
         upstreamPort: r.port,
         environmentId: r.id,
-        ...(protectedKinds.get(r.projectId)?.has(r.kind) ? { protect: true } : {}),
+        ...(project && protects(project, r.kind) ? { protect: true } : {}),
         ...(sleeping ? { sleeping: true } : {}),
       };
       const problem = routeProblem(route);
@@ -51,22 +51,10 @@ export async function syncGateway(
       }
     }
     // status pages, certificates and ACME answers come with the routes
-    const { routes: served, extras } = await withTls(deps, routes);
+    const { routes: served, extras } = await withTls(deps, routes, projectRows);
     const { drained } = await deps.gateway.apply(served, extras);
     return { routes: served.length, routed, drained };
   });
-}
-
-/** Per project, the kinds of environment whose hosts its protection covers (none when it is off). */
-async function protectedEnvironmentKinds(db: Db): Promise<Map<string, Set<EnvironmentKind>>> {
-  const rows = await db.select({ id: projects.id, protection: projects.protection }).from(projects);
-  const kinds = new Map<string, Set<EnvironmentKind>>();
-  for (const row of rows) {
-    const p = row.protection as { mode?: string; scope?: string };
-    if (p.mode !== "basic") continue;
-    kinds.set(row.id, new Set<EnvironmentKind>(p.scope === "all" ? ["preview", "fixed"] : ["preview"]));
-  }
-  return kinds;
 }
 
 /**

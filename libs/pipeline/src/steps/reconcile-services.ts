@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { connect } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type ComposeApp, interpolate, type ServiceSpec, startOrder } from "@edgeplane/compose";
+import { type ComposeApp, interpolate, type ServiceSpec, startOrder, urlVariable } from "@edgeplane/compose";
 import { and, type Db, type EnvironmentRow, environments, eq, type ProjectRow } from "@edgeplane/db";
 import {
   type DesiredServices,
@@ -134,7 +134,7 @@ function serviceVariables(
   const vars: Record<string, string> = { EDGEPLANE_ENVIRONMENT: env.name };
   if (primary) vars.EDGEPLANE_URL = url(primary);
   for (const s of app.services) {
-    if (s.port !== null) vars[`EDGEPLANE_URL_${s.name.toUpperCase().replace(/-/g, "_")}`] = url(s.name);
+    if (s.port !== null) vars[urlVariable(s.name)] = url(s.name);
   }
   return vars;
 }

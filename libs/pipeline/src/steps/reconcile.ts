@@ -47,8 +47,8 @@ export function reconcileEnvironment(deps: ReconcileDeps) {
           ]);
           await removeStaleContainers(deps, ctx.log, containers, keep, lock);
           lock.assertHeld();
-          if (result.changed || !sameServices(env.routedServices, result.observed) || env.status !== "ready")
-            await requestServicesRouting(deps, ctx, env);
+          // a service started anew has a container no route names yet: sameServices says so too
+          await requestRouting(deps, ctx, env, sameServices(env.routedServices, result.observed));
           return;
         }
         const current = await ensureCurrentContainer(deps, ctx, { env, project, containers, lock });
@@ -61,7 +61,7 @@ export function reconcileEnvironment(deps: ReconcileDeps) {
           lock,
         );
         lock.assertHeld();
-        await requestRouting(deps, ctx, env, current.id);
+        await requestRouting(deps, ctx, env, env.routedContainerId === current.id);
       },
       { lock: environmentLock(ctx.envelope.environmentId) },
     );
@@ -229,34 +229,16 @@ async function removeStaleContainers(
   }
 }
 
-async function requestServicesRouting(
-  deps: ReconcileDeps,
-  { envelope, job }: JobContext,
-  env: EnvironmentRow,
-) {
-  await markPhase(deps.db, envelope.deploymentId, "routing");
-  const jobId = `${jobIds.ingress(env.id, env.generation)}${wakeSuffix(job.id)}${inheritedSuffix(job.id)}`;
-  await deps.producer.enqueue(QUEUES.ingress, envelope, jobId);
-}
-
-/**
- * A wake routes again within the generation its deploy routed: the wake's own suffix keeps its
- * ingress job from being taken for that deploy's, long done.
- */
-function wakeSuffix(jobId: string | undefined): string {
-  return jobId?.match(/-wake-\d+/)?.[0] ?? "";
-}
-
-/** Asks ingress to switch the gateway to the current container, unless it already serves it. */
+/** Asks ingress to switch the gateway to the current containers, unless it already routes to them. */
 async function requestRouting(
   deps: ReconcileDeps,
   { envelope, job }: JobContext,
   env: EnvironmentRow,
-  currentId: string,
+  routesCurrent: boolean,
 ): Promise<void> {
-  if (env.routedContainerId === currentId && env.status === "ready") return;
+  if (routesCurrent && env.status === "ready") return;
   await markPhase(deps.db, envelope.deploymentId, "routing");
   // a resync's reconcile (say, one that replaced a stopped container) routes with new work
-  const jobId = `${jobIds.ingress(env.id, env.generation)}${wakeSuffix(job.id)}${inheritedSuffix(job.id)}`;
+  const jobId = `${jobIds.ingress(env.id, env.generation)}${inheritedSuffix(job.id)}`;
   await deps.producer.enqueue(QUEUES.ingress, envelope, jobId);
 }

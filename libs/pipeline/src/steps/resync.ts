@@ -92,15 +92,17 @@ export async function resync(deps: ResyncDeps, now = new Date()): Promise<Resync
       continue;
     }
     const envelope = envelopeFor(env, deployment);
-    if (env.status === "waking") {
-      // a wake whose reconcile was lost: started again
-      if (env.updatedAt.getTime() > settledBefore) continue;
+    const reconcile = async () => {
       await deps.producer.enqueue(
         QUEUES.reconcile,
         envelope,
         `${jobIds.reconcile(env.id, env.generation)}${suffix}`,
       );
       report.reconcile++;
+    };
+    if (env.status === "waking") {
+      // a wake whose reconcile was lost: started again
+      if (env.updatedAt.getTime() <= settledBefore) await reconcile();
       continue;
     }
     if (env.status === "deploying") {
@@ -109,14 +111,7 @@ export async function resync(deps: ResyncDeps, now = new Date()): Promise<Resync
       if (!env.desiredDigest) {
         await deps.producer.enqueue(QUEUES.stage, envelope, `${jobIds.stage(deployment.id)}${suffix}`);
         report.stage++;
-      } else {
-        await deps.producer.enqueue(
-          QUEUES.reconcile,
-          envelope,
-          `${jobIds.reconcile(env.id, env.generation)}${suffix}`,
-        );
-        report.reconcile++;
-      }
+      } else await reconcile();
       continue;
     }
     // ready
@@ -128,12 +123,7 @@ export async function resync(deps: ResyncDeps, now = new Date()): Promise<Resync
       )
     )
       continue;
-    await deps.producer.enqueue(
-      QUEUES.reconcile,
-      envelope,
-      `${jobIds.reconcile(env.id, env.generation)}${suffix}`,
-    );
-    report.reconcile++;
+    await reconcile();
   }
   if (report.stage + report.reconcile + report.teardown > 0)
     deps.log.info(report, "resync enqueued lost or missing work");

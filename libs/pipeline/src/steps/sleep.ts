@@ -1,5 +1,6 @@
 import { open, stat, truncate } from "node:fs/promises";
 import { and, type Db, environments, eq, inArray, projects, sql } from "@edgeplane/db";
+import { environmentHostnameOf } from "@edgeplane/domain";
 import type { Logger } from "@edgeplane/log";
 import { type JobContext, jobIds, type Producer, QUEUES } from "@edgeplane/queue";
 import type { HeldLock } from "../lock.ts";
@@ -44,14 +45,6 @@ export async function readActivity(path: string, cursor: { offset: number }): Pr
   return latest;
 }
 
-/** `{service}--{env}.{domain}` is a host of the environment `{env}.{domain}`. */
-function environmentHostname(host: string): string {
-  const dot = host.indexOf(".");
-  const label = dot === -1 ? host : host.slice(0, dot);
-  const at = label.lastIndexOf("--");
-  return at === -1 ? host : host.slice(at + 2);
-}
-
 /**
  * One idleness check (worker-ingress, every EDGEPLANE_SLEEP_CHECK_MS): record the requests the
  * gateway served since the last check on their environments (`lastRequestAt`), then put to sleep
@@ -74,7 +67,7 @@ export async function checkIdle(
   const activity = await readActivity(deps.activityLog, cursor);
   const latest = new Map<string, number>();
   for (const [host, at] of activity) {
-    const hostname = environmentHostname(host);
+    const hostname = environmentHostnameOf(host);
     latest.set(hostname, Math.max(latest.get(hostname) ?? 0, at));
   }
   for (const [hostname, at] of latest) {

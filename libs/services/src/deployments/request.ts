@@ -4,14 +4,8 @@ import { z } from "zod";
 import { authorize, type Principal } from "../auth/principal.ts";
 import type { ServiceContext } from "../context.ts";
 import { findProjectByName } from "../projects/find.ts";
+import { envVarName, serviceName } from "../projects/schemas.ts";
 import { deploymentView } from "../views.ts";
-
-const serviceName = z
-  .string()
-  .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, "must be a compose service name");
-const envVarName = z
-  .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, "must be a valid environment variable name");
 
 /** `image` is required, except in a compose project, whose file may name every service's image. */
 export const requestDeploymentInput = z.strictObject({

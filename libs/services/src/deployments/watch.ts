@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { and, asc, deploymentEvents, deployments, environments, eq, gt, projects } from "@edgeplane/db";
+import { and, asc, deploymentEvents, eq, gt } from "@edgeplane/db";
 import { type DeploymentPhase, isTerminalPhase, notFound } from "@edgeplane/domain";
 import { authorize, type Principal } from "../auth/principal.ts";
 import type { ServiceContext } from "../context.ts";
 import { type DeploymentView, deploymentView } from "../views.ts";
+import { findDeploymentRow } from "./get.ts";
 
 /** One thing a watcher of a deployment is told, in order. */
 export type DeploymentUpdate =
@@ -18,17 +19,6 @@ export type DeploymentUpdate =
 
 /** Events read at a time; a longer history is read in several queries, in order. */
 const PAGE = 200;
-
-async function load(ctx: ServiceContext, id: string) {
-  const [row] = await ctx.db
-    .select({ d: deployments, e: environments, p: projects })
-    .from(deployments)
-    .innerJoin(environments, eq(environments.id, deployments.environmentId))
-    .innerJoin(projects, eq(projects.id, deployments.projectId))
-    .where(eq(deployments.id, id))
-    .limit(1);
-  return row;
-}
 
 /**
  * Follows one deployment for a token that may read its project: its events after `after` (all of
@@ -50,7 +40,7 @@ export async function watchDeployment({
   signal?: AbortSignal;
   pollMs?: number;
 }): Promise<AsyncIterable<DeploymentUpdate>> {
-  const first = await load(ctx, id);
+  const first = await findDeploymentRow(ctx.db, id);
   if (!first) throw notFound(`deployment '${id}'`);
   authorize(principal, "read", first.p.id);
   return updates(ctx, id, after, first, signal, pollMs);
@@ -60,7 +50,7 @@ async function* updates(
   ctx: ServiceContext,
   id: string,
   after: number,
-  first: NonNullable<Awaited<ReturnType<typeof load>>>,
+  first: NonNullable<Awaited<ReturnType<typeof findDeploymentRow>>>,
   signal: AbortSignal | undefined,
   pollMs: number,
 ): AsyncGenerator<DeploymentUpdate> {
@@ -69,7 +59,7 @@ async function* updates(
   while (!signal?.aborted) {
     // the status is read before the events: an event is recorded in the transaction that moves the
     // status, so every event up to a terminal status read here is in the listing that follows
-    row ??= await load(ctx, id);
+    row ??= await findDeploymentRow(ctx.db, id);
     if (!row) return; // deleted meanwhile (its project was removed)
     const events = await ctx.db
       .select()

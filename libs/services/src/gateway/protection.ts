@@ -1,6 +1,6 @@
 import { createHash, randomBytes, scryptSync, timingSafeEqual } from "node:crypto";
 import { asc, type Db, projects } from "@edgeplane/db";
-import { environmentKind } from "@edgeplane/domain";
+import { environmentHostnameOf, environmentKind } from "@edgeplane/domain";
 import { z } from "zod";
 
 /**
@@ -122,10 +122,13 @@ export function forgetProtection(): void {
 /** The environment a host of a project names: `{env}.{domain}` or a service's `{service}--{env}.{domain}`. */
 function environmentOfHost(host: string, domain: string): string | null {
   if (!host.endsWith(`.${domain}`)) return null;
-  const label = host.slice(0, -domain.length - 1);
-  if (label.includes(".")) return null;
-  const at = label.lastIndexOf("--");
-  return at === -1 ? label : label.slice(at + 2);
+  const name = environmentHostnameOf(host).slice(0, -domain.length - 1);
+  return name.includes(".") ? null : name;
+}
+
+/** The project whose domain a host lies under (the longest domain, when one lies under another). */
+async function siteOfHost(db: Db, host: string): Promise<ProtectedSite | undefined> {
+  return (await sites(db)).find((s) => environmentOfHost(host, s.domain) !== null);
 }
 
 export type AccessDecision = { allowed: true } | { allowed: false; realm: string };
@@ -140,16 +143,16 @@ export async function gatewayAccess({
   input,
 }: {
   db: Db;
-  input: { host: string; authorization?: string; bypass?: string; cookie?: string };
+  input: { host: string; authorization?: string; bypass?: string; bypassCookie?: string };
 }): Promise<AccessDecision> {
   const host = input.host.toLowerCase();
-  const site = (await sites(db)).find((s) => environmentOfHost(host, s.domain) !== null);
+  const site = await siteOfHost(db, host);
   if (!site || site.protection.mode === "off") return { allowed: true };
   const environment = environmentOfHost(host, site.domain) ?? "";
   if (site.protection.scope === "previews" && environmentKind(environment) !== "preview")
     return { allowed: true };
   const realm = `${site.name} previews`;
-  const token = input.bypass ?? cookieValue(input.cookie, "edgeplane_bypass");
+  const token = input.bypass ?? input.bypassCookie;
   if (
     token &&
     site.bypassTokenHash &&
@@ -175,18 +178,9 @@ export async function gatewayAccess({
 
 /** A bypass token given in a link: right for the host's project? */
 export async function bypassTokenValid({ db, input }: { db: Db; input: { host: string; token: string } }) {
-  const host = input.host.toLowerCase();
-  const site = (await sites(db)).find((s) => environmentOfHost(host, s.domain) !== null);
+  const site = await siteOfHost(db, input.host.toLowerCase());
   return Boolean(
     site?.bypassTokenHash &&
       timingSafeEqual(Buffer.from(sha256(input.token)), Buffer.from(site.bypassTokenHash)),
   );
-}
-
-function cookieValue(header: string | undefined, name: string): string | undefined {
-  for (const part of (header ?? "").split(";")) {
-    const [key, ...value] = part.trim().split("=");
-    if (key === name) return decodeURIComponent(value.join("="));
-  }
-  return undefined;
 }

@@ -1,5 +1,6 @@
 import { and, environments, eq, inArray } from "@edgeplane/db";
-import { jobIds, QUEUES } from "@edgeplane/queue";
+import { environmentHostnameOf } from "@edgeplane/domain";
+import { jobIds, QUEUES, wakeSuffix } from "@edgeplane/queue";
 import type { ServiceContext } from "../context.ts";
 
 export type WakeState =
@@ -21,13 +22,10 @@ export async function wakeHost({
   input: { host: string };
 }): Promise<WakeState> {
   const host = input.host.toLowerCase();
-  const label = host.split(".")[0] ?? "";
-  const at = label.lastIndexOf("--");
-  const envHost = at === -1 ? host : host.slice(at + 2);
   const [env] = await ctx.db
     .select()
     .from(environments)
-    .where(inArray(environments.hostname, [...new Set([host, envHost])]))
+    .where(inArray(environments.hostname, [...new Set([host, environmentHostnameOf(host)])]))
     .limit(1);
   if (!env) return { state: "unknown" };
   if (env.status === "sleeping") {
@@ -46,7 +44,7 @@ export async function wakeHost({
           generation: woken.generation,
           image: woken.desiredImage,
         },
-        jobIds.reconcile(woken.id, woken.generation, `wake-${Date.now()}`),
+        `${jobIds.reconcile(woken.id, woken.generation)}${wakeSuffix(Date.now())}`,
       );
     }
     return { state: "waking", environment: env.name };

@@ -4,7 +4,7 @@ import { tlsSettings } from "@edgeplane/tls";
 import { z } from "zod";
 import { protectionInput } from "../gateway/protection.ts";
 
-const envVarName = z
+export const envVarName = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, "must be a valid environment variable name");
 
@@ -53,7 +53,7 @@ const registryCredentials = z
   )
   .refine((value) => Object.keys(value).length <= 20, "at most 20 registries");
 
-const serviceName = z
+export const serviceName = z
   .string()
   .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, "must be a compose service name");
 

@@ -1,5 +1,6 @@
 import { hostFromHeader } from "@edgeplane/domain";
 import { bypassTokenValid, gatewayAccess } from "@edgeplane/services";
+import { getCookie } from "hono/cookie";
 import type { ApiApp, ApiDeps } from "../../context.ts";
 
 /**
@@ -18,7 +19,7 @@ export function registerGatewayAccess(app: ApiApp, deps: ApiDeps) {
         host,
         authorization: c.req.header("authorization"),
         bypass: c.req.header("x-edgeplane-bypass"),
-        cookie: c.req.header("cookie"),
+        bypassCookie: getCookie(c, "edgeplane_bypass"),
       },
     });
     if (decision.allowed) return c.body(null, 204);
