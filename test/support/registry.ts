@@ -13,6 +13,8 @@ export interface LocalRegistryOptions {
   remoteCredentials?: { username: string; password: string };
   /** Makes it private: clients need a bearer token from `realm`, signed by the key of `rootCertPem`. */
   tokenAuth?: { realm: string; service: string; issuer: string; rootCertPem: string };
+  /** The address it listens on (default 127.0.0.1): a test network's, for nodes that must reach it. */
+  address?: string;
 }
 
 /**
@@ -30,7 +32,7 @@ export class LocalRegistry {
   constructor(private readonly options: LocalRegistryOptions) {}
 
   get host(): string {
-    return `127.0.0.1:${this.port}`;
+    return `${this.options.address ?? "127.0.0.1"}:${this.port}`;
   }
 
   get running(): boolean {

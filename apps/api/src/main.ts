@@ -9,7 +9,7 @@ import {
   QUEUES,
   retryOptions,
 } from "@edgeplane/queue";
-import { DockerRuntime } from "@edgeplane/runtime";
+import { runtimeFromEnv } from "@edgeplane/runtime";
 import { serve } from "@hono/node-server";
 import { Queue } from "bullmq";
 import { createApp } from "./app.ts";
@@ -54,8 +54,8 @@ const app = createApp({
       httpsPort: env.EDGEPLANE_GATEWAY_HTTPS_PORT,
     },
     credentialsPublicKey: env.EDGEPLANE_CREDENTIALS_PUBLIC_KEY,
-    // container logs, read over the Docker socket: only containers of this instance (label-checked)
-    containerLogs: new DockerRuntime({ socketPath: env.DOCKER_SOCKET, instance: env.EDGEPLANE_INSTANCE }),
+    // container logs, read from the runtime: only containers of this instance (label-checked)
+    containerLogs: runtimeFromEnv(env),
   },
   adminToken: env.EDGEPLANE_ADMIN_TOKEN,
   log,

@@ -1,24 +1,25 @@
 import { exitOnConfigError, janitorEnv, loadConfig } from "@edgeplane/config";
-import { resync, sweep, teardownEnvironment } from "@edgeplane/pipeline";
-import { bootWorker, createLiveJobs, QUEUES, runScheduledWorker } from "@edgeplane/queue";
-import { DockerRuntime } from "@edgeplane/runtime";
+import { portRange, postgresPorts, resync, sweep, teardownEnvironment } from "@edgeplane/pipeline";
+import { bootWorker, createLiveJobs, QUEUES, runScheduledWorker, type WorkerDeps } from "@edgeplane/queue";
+import { type Runtime, runtimeFromEnv } from "@edgeplane/runtime";
 
 try {
   const env = loadConfig(janitorEnv);
-  const runtime = new DockerRuntime({
-    socketPath: env.DOCKER_SOCKET,
-    instance: env.EDGEPLANE_INSTANCE,
-    timeoutMs: env.EDGEPLANE_DOCKER_TIMEOUT_MS,
-  });
+  let shared: Runtime | undefined;
+  // one runtime for teardown, sweep and resync; a Swarm's ports are given back in Postgres
+  const runtimeOf = (db: WorkerDeps["db"]) =>
+    (shared ??= runtimeFromEnv(env, postgresPorts(db, portRange(env.EDGEPLANE_SWARM_PORT_RANGE))));
   await bootWorker({
     name: "janitor",
     queue: QUEUES.teardown,
     env,
     setup: async (deps) => {
+      const runtime = runtimeOf(deps.db);
       await runtime.ping();
       return teardownEnvironment({ ...deps, runtime, instance: env.EDGEPLANE_INSTANCE });
     },
     extraWorkers: async (deps) => {
+      const runtime = runtimeOf(deps.db);
       const { worker } = await runScheduledWorker({
         queue: QUEUES.sweep,
         connection: deps.connection,

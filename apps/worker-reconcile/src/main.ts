@@ -1,7 +1,7 @@
 import { artifactConfig, exitOnConfigError, loadConfig, reconcileEnv } from "@edgeplane/config";
-import { primaryPullAuth, reconcileEnvironment } from "@edgeplane/pipeline";
+import { portRange, postgresPorts, primaryPullAuth, reconcileEnvironment } from "@edgeplane/pipeline";
 import { bootWorker, QUEUES } from "@edgeplane/queue";
-import { DockerRuntime } from "@edgeplane/runtime";
+import { runtimeFromEnv } from "@edgeplane/runtime";
 
 try {
   const env = loadConfig(reconcileEnv);
@@ -11,11 +11,7 @@ try {
     queue: QUEUES.reconcile,
     env,
     setup: async (deps) => {
-      const runtime = new DockerRuntime({
-        socketPath: env.DOCKER_SOCKET,
-        instance: env.EDGEPLANE_INSTANCE,
-        timeoutMs: env.EDGEPLANE_DOCKER_TIMEOUT_MS,
-      });
+      const runtime = runtimeFromEnv(env, postgresPorts(deps.db, portRange(env.EDGEPLANE_SWARM_PORT_RANGE)));
       await runtime.ping();
       return reconcileEnvironment({
         ...deps,

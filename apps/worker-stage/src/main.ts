@@ -2,7 +2,7 @@ import { artifactConfig, exitOnConfigError, loadConfig, stageEnv } from "@edgepl
 import { primaryPullAuth, stageImage } from "@edgeplane/pipeline";
 import { bootWorker, QUEUES } from "@edgeplane/queue";
 import { hostPlatform, RegistryClient } from "@edgeplane/registry";
-import { DockerRuntime } from "@edgeplane/runtime";
+import { runtimeFromEnv } from "@edgeplane/runtime";
 
 try {
   const env = loadConfig(stageEnv);
@@ -12,14 +12,11 @@ try {
     queue: QUEUES.stage,
     env,
     setup: async (deps) => {
-      const runtime = new DockerRuntime({
-        socketPath: env.DOCKER_SOCKET,
-        instance: env.EDGEPLANE_INSTANCE,
-        timeoutMs: env.EDGEPLANE_DOCKER_TIMEOUT_MS,
-      });
+      const runtime = runtimeFromEnv(env);
       await runtime.ping();
       // the configured credentials are presented to the primary registry only
       const registry = new RegistryClient({
+        insecure: artifact.insecure,
         credentials: (host) => (host === artifact.primary ? (artifact.credentials ?? undefined) : undefined),
         timeoutMs: env.EDGEPLANE_REGISTRY_TIMEOUT_MS,
         // what registries answered stays in the logs; deployments get a generic message

@@ -55,6 +55,25 @@ const credentialsKey = z.preprocess(
     .optional(),
 );
 
+/** Where the runtime is: one Docker host, or a Docker Swarm through one of its managers. */
+const dockerEnv = z.object({
+  /** `docker`: every environment on the Docker host next to edgeplane; `swarm`: as Swarm services. */
+  EDGEPLANE_RUNTIME: z.enum(["docker", "swarm"]).default("docker"),
+  /** The Docker engine's socket, unless DOCKER_HOST is set. */
+  DOCKER_SOCKET: z.string().default("/var/run/docker.sock"),
+  /** As the docker CLI reads it (`unix:///…` or `tcp://host:port`); for `swarm`, a manager. */
+  DOCKER_HOST: z.preprocess(
+    (value) => (value === "" ? undefined : value),
+    z
+      .string()
+      .regex(/^(unix|tcp):\/\/\S+$/, "unix:///path/to/docker.sock or tcp://host:port")
+      .optional(),
+  ),
+  /** `1`: TLS to DOCKER_HOST, verified with the files in DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem). */
+  DOCKER_TLS_VERIFY: z.string().optional(),
+  DOCKER_CERT_PATH: z.string().optional(),
+});
+
 export const apiEnv = commonEnv.extend(gatewayEnv.shape).extend({
   EDGEPLANE_API_HOST: z.string().default("127.0.0.1"),
   EDGEPLANE_API_PORT: port.default(3000),
@@ -81,8 +100,8 @@ export const apiEnv = commonEnv.extend(gatewayEnv.shape).extend({
   EDGEPLANE_CREDENTIALS_PUBLIC_KEY: credentialsKey,
   /** A request for a sleeping environment is held this long while it wakes, then answered 503. */
   EDGEPLANE_WAKE_HOLD_MS: positiveMs.default(30_000),
-  /** The API reads environments' container logs over the Docker socket (and never changes anything there). */
-  DOCKER_SOCKET: z.string().default("/var/run/docker.sock"),
+  /** The API reads environments' container logs from the runtime (and never changes anything there). */
+  ...dockerEnv.shape,
 });
 export type ApiEnv = z.infer<typeof apiEnv>;
 
@@ -109,6 +128,21 @@ export const artifactEnv = z.object({
   EDGEPLANE_EDGE_UPSTREAM: registryHost,
   EDGEPLANE_REGISTRY_USERNAME: secret,
   EDGEPLANE_REGISTRY_PASSWORD: secret,
+  /**
+   * Registries (`host:port`, comma-separated) spoken to over plain HTTP, as dockerd's
+   * `--insecure-registry`: say, an edge registry on a private network that every Swarm node pulls
+   * from. Loopback registries always are.
+   */
+  EDGEPLANE_INSECURE_REGISTRIES: z.preprocess(
+    (value) =>
+      typeof value === "string"
+        ? value
+            .split(",")
+            .map((v) => v.trim())
+            .filter(Boolean)
+        : value,
+    z.array(z.string().regex(/^[a-zA-Z0-9.-]+(?::[0-9]{1,5})?$/, "host:port of a registry")).default([]),
+  ),
 });
 export type ArtifactEnv = z.infer<typeof artifactEnv>;
 
@@ -145,6 +179,8 @@ export interface ArtifactConfig {
   /** The primary registry (`EDGEPLANE_EDGE_UPSTREAM`), if named. */
   primary: string | null;
   credentials: { username: string; password: string } | null;
+  /** Registries spoken to over plain HTTP (besides loopback ones). */
+  insecure: string[];
 }
 
 export function artifactConfig(env: ArtifactEnv): ArtifactConfig {
@@ -159,6 +195,7 @@ export function artifactConfig(env: ArtifactEnv): ArtifactConfig {
       env.EDGEPLANE_REGISTRY_USERNAME && env.EDGEPLANE_REGISTRY_PASSWORD
         ? { username: env.EDGEPLANE_REGISTRY_USERNAME, password: env.EDGEPLANE_REGISTRY_PASSWORD }
         : null,
+    insecure: env.EDGEPLANE_INSECURE_REGISTRIES,
   };
 }
 
@@ -171,8 +208,24 @@ export const workerEnv = commonEnv.extend({
 export type WorkerEnv = z.infer<typeof workerEnv>;
 
 /** Runtime settings every process that talks to Docker reads. */
-const runtimeEnv = z.object({
-  DOCKER_SOCKET: z.string().default("/var/run/docker.sock"),
+const runtimeEnv = dockerEnv.extend({
+  /**
+   * `swarm`: the host ports services are published on (`mode: host`, one per service, never two
+   * services on one port while it is allocated), as `first-last`.
+   */
+  EDGEPLANE_SWARM_PORT_RANGE: z
+    .string()
+    .regex(/^\d{1,5}-\d{1,5}$/, "a port range such as 30000-32767")
+    .refine((value) => {
+      const [first = 0, last = 0] = value.split("-").map(Number);
+      return first >= 1024 && last <= 65535 && first <= last;
+    }, "a range of ports from 1024 to 65535, first ≤ last")
+    .default("30000-32767"),
+  /**
+   * `swarm`: the share of each service's memory and CPU limits reserved for it on its node, in
+   * percent: a node takes a task only with that much free, so previews cannot crowd out prod.
+   */
+  EDGEPLANE_SWARM_RESERVATION_PERCENT: z.coerce.number().int().min(0).max(100).default(25),
   /** A Docker call that takes longer fails its attempt (the work converges on retry). */
   EDGEPLANE_DOCKER_TIMEOUT_MS: positiveMs.default(60_000),
   /**

@@ -30,4 +30,5 @@ export { type EnvironmentNetworkRow, environmentNetworks } from "./schema/enviro
 export { type EnvironmentRow, environments } from "./schema/environments.ts";
 export { type ProjectRow, projects } from "./schema/projects.ts";
 export { type RuntimeImageRow, runtimeImages } from "./schema/runtime-images.ts";
+export { type SwarmPortRow, swarmPorts } from "./schema/swarm-ports.ts";
 export { type WebhookDeliveryRow, webhookDeliveries } from "./schema/webhook-deliveries.ts";

@@ -6,4 +6,5 @@ export * from "./schema/environment-networks.ts";
 export * from "./schema/environments.ts";
 export * from "./schema/projects.ts";
 export * from "./schema/runtime-images.ts";
+export * from "./schema/swarm-ports.ts";
 export * from "./schema/webhook-deliveries.ts";

@@ -15,8 +15,10 @@ export type DesiredServices = Record<string, DesiredService>;
 /** A service's container as reconcile saw it healthy (or completed, for a one-shot). */
 export interface ObservedService {
   containerId: string;
-  /** Its address on the environment's network. */
+  /** Where the gateway reaches it: its address on the environment's network, or its Swarm node's. */
   address: string;
+  /** The Swarm node its task runs on; absent or null on a single Docker host. */
+  node?: string | null;
   /** The port the gateway routes to; null for a private service. */
   port: number | null;
   /** What it runs, hashed: a service whose hash is unchanged is kept across deploys. */

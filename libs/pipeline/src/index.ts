@@ -13,6 +13,7 @@ export { checkIdle, readActivity } from "./steps/sleep.ts";
 export { stageImage } from "./steps/stage.ts";
 export { type SweepDeps, sweep } from "./steps/sweep.ts";
 export { type JanitorDeps, teardownEnvironment } from "./steps/teardown.ts";
+export { portRange, postgresPorts } from "./swarm-ports.ts";
 export { ChallengeStore } from "./tls/challenges.ts";
 export { readLocalCaRoot } from "./tls/local-ca.ts";
 export { type CertificateDeps, maintainCertificates } from "./tls/maintain.ts";

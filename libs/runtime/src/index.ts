@@ -1,6 +1,8 @@
-export { DockerRuntime } from "./docker/runtime.ts";
+export { DockerRuntime, dockerClient } from "./docker/runtime.ts";
+export { runtimeFromEnv } from "./from-env.ts";
 export { waitHealthy } from "./health.ts";
 export { LABELS, labelsFor, networkNameFor, volumeNameFor } from "./labels.ts";
+export { SwarmRuntime, serviceName } from "./swarm/runtime.ts";
 export {
   type ContainerHealthcheck,
   type ContainerSpec,
@@ -10,6 +12,7 @@ export {
   type ManagedNetwork,
   type ManagedVolume,
   type NetworkSpec,
+  type PortAllocator,
   type PullAuth,
   type RunOnceSpec,
   type Runtime,

@@ -37,7 +37,8 @@ export interface ContainerSpec {
   /**
    * The environment's own network and the container's fixed address on it: the gateway reaches the
    * container there, restarts included. Nothing is published on the host. Without it the container
-   * has no network at all.
+   * has no network at all. (Swarm assigns overlay addresses itself: there the address is unused, and
+   * the gateway reaches the task on its node, at a published port.)
    */
   network?: { name: string; address: string };
   /** The compose service it runs (a DNS label); absent for a single-service project. */
@@ -143,8 +144,31 @@ export interface ManagedContainer {
   running: boolean;
   /** From Docker's healthcheck, when the container has one and runs; else null. */
   health: HealthStatus | null;
-  /** Its address on its environment's network; null without one. */
+  /**
+   * Where the control plane reaches it: its address on its environment's network (Docker), or the
+   * address of the node its task runs on (Swarm); null without one (or while it has no task).
+   */
   address: string | null;
+  /**
+   * The host port its service port is published on at `address` (Swarm, `mode: host`); null: the
+   * service port itself is reached at `address` (Docker).
+   */
+  publishedPort: number | null;
+  /** The node its task runs on (Swarm: the node's hostname); null on a single Docker host. */
+  node: string | null;
+}
+
+/**
+ * Host ports for a runtime that publishes services on their nodes (Swarm): one per owner (a
+ * service name), never the same port to two owners while both hold it.
+ */
+export interface PortAllocator {
+  /** The owner's port: the one it holds, or a free one taken for it now. */
+  allocate(owner: string): Promise<number>;
+  /** Gives the owner's port back; idempotent. */
+  release(owner: string): Promise<void>;
+  /** Every owner holding a port. */
+  owners(): Promise<string[]>;
 }
 
 /** What `Runtime.logs` reads of a container's output. */
@@ -163,8 +187,13 @@ export interface PullAuth {
   serveraddress: string;
 }
 
-/** What the reconcile worker needs of a runtime; Docker today, Swarm or Kubernetes behind the same shape. */
+/** What the reconcile worker needs of a runtime: one Docker host, or a Docker Swarm. */
 export interface Runtime {
+  /**
+   * Runtime-specific leftovers of this instance cleaned up (the Swarm's ports of services that are
+   * gone); the janitor's sweep calls it after removing orphans. Resolves with how many it cleaned.
+   */
+  prune?(): Promise<number>;
   ping(): Promise<void>;
   pull(image: string, auth?: PullAuth): Promise<void>;
   hasImage(image: string): Promise<boolean>;
@@ -185,7 +214,10 @@ export interface Runtime {
   /** Removes a network of this instance; idempotent. */
   removeNetwork(name: string): Promise<void>;
   start(spec: ContainerSpec): Promise<ManagedContainer>;
-  /** Starts a stopped container of this instance again (same id, same address); idempotent. */
+  /**
+   * Starts a stopped container of this instance again (same id; on one host, the same address; a
+   * Swarm may run it on another node); resolves once it runs. Idempotent.
+   */
   resume(id: string): Promise<void>;
   /** Stops a container of this instance, keeping it (and its address) for `resume`; idempotent. */
   stop(id: string, timeoutSeconds?: number): Promise<void>;

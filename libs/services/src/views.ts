@@ -178,8 +178,16 @@ export const environmentViewSchema = z.object({
    * `serving`: running and routed by the gateway). Null for a single-service project.
    */
   services: z
-    .array(serviceViewSchema.extend({ status: z.enum(["pending", "running", "completed", "serving"]) }))
+    .array(
+      serviceViewSchema.extend({
+        status: z.enum(["pending", "running", "completed", "serving"]),
+        /** The Swarm node its container runs on; null on a single Docker host. */
+        node: z.string().nullable(),
+      }),
+    )
     .nullable(),
+  /** The Swarm node its (primary) container runs on; null on a single Docker host, or with none running. */
+  node: z.string().nullable(),
   pullRequest: z
     .object({
       number: z.number().int(),
@@ -227,9 +235,11 @@ export function environmentView(e: EnvironmentRow, project: ProjectRow, urls: Ur
             digest: d.digest,
             url: serviceUrl(name, e.name, project, urls),
             status,
+            node: observed?.node ?? null,
           } as const;
         })
       : null,
+    node: e.observedNode,
     pullRequest:
       e.pullRequest === null ? null : { number: e.pullRequest, headSha: e.headSha, state: e.prState },
     readyAt: iso(e.readyAt),

@@ -26,10 +26,15 @@ export const environments = pgTable(
     currentDeploymentId: text("current_deployment_id"),
     /** The newest healthy container for the current generation (set by worker-reconcile). */
     observedContainerId: text("observed_container_id"),
-    /** Its address on the environment's own network: fixed for as long as the container lives. */
+    /**
+     * Where the gateway reaches it: its address on the environment's own network (fixed for as long
+     * as the container lives), or on a Swarm the address of the node its task runs on.
+     */
     observedAddress: text("observed_address"),
-    /** The port it serves on at that address (the project's port when it started). */
+    /** The port it serves on at that address (the project's port; on a Swarm, the port published for it). */
     observedPort: integer("observed_host_port"),
+    /** The Swarm node its task runs on; null on a single Docker host. */
+    observedNode: text("observed_node"),
     /** The container the gateway routes to (set by worker-ingress after a reload), at that address. */
     routedContainerId: text("routed_container_id"),
     routedAddress: text("routed_address"),

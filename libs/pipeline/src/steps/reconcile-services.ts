@@ -102,6 +102,7 @@ export async function ensureServices(
     observedContainerId: primaryObserved?.containerId ?? null,
     observedAddress: primaryObserved?.address ?? null,
     observedPort: primaryObserved?.port ?? null,
+    observedNode: primaryObserved?.node ?? null,
   });
   if (!recorded) return undefined;
   if (changed) log.info({ services: Object.keys(observed).length }, "services ready");
@@ -213,10 +214,14 @@ async function ensureService(
   const { env, project, plan: p, containers, lock } = input;
   const { envelope, log } = ctx;
   const name = p.spec.name;
-  const observedOf = (c: { id: string; address: string | null }): ObservedService => ({
+  // on a Swarm, the node its task runs on, at the port published there
+  const observedOf = (
+    c: Pick<ManagedContainer, "id" | "address" | "publishedPort" | "node">,
+  ): ObservedService => ({
     containerId: c.id,
     address: c.address ?? input.address,
-    port: p.spec.port,
+    node: c.node,
+    port: c.publishedPort ?? p.spec.port,
     configHash: p.configHash,
     hostname: p.hostname,
     oneShot: p.spec.oneShot,
@@ -323,7 +328,7 @@ async function ensureService(
     { service: name, container: container.id.slice(0, 12), ms: Date.now() - started },
     "service started",
   );
-  return { service: name, observed: observedOf({ id: container.id, address: input.address }), started: true };
+  return { service: name, observed: observedOf(container), started: true };
 }
 
 /**
@@ -334,7 +339,7 @@ async function ensureService(
 async function ready(
   deps: ReconcileDeps,
   p: ServicePlan,
-  container: { id: string; address: string | null },
+  container: Pick<ManagedContainer, "id" | "address" | "publishedPort">,
   project: ProjectRow,
   timeoutMs: number,
 ): Promise<boolean> {
@@ -350,14 +355,15 @@ async function ready(
     return false;
   }
   const address = container.address;
-  if (p.spec.port === null || !address) {
+  const port = p.spec.port === null ? null : (container.publishedPort ?? p.spec.port);
+  if (port === null || !address) {
     await sleep(200);
     return alive();
   }
   if (p.primary) {
     const health = await waitHealthy({
       host: address,
-      port: p.spec.port,
+      port,
       path: project.healthcheckPath,
       timeoutMs,
       stillAlive: alive,
@@ -365,7 +371,7 @@ async function ready(
     return health.healthy;
   }
   for (let wait = 50; Date.now() < deadline; wait = Math.min(wait * 2, 500)) {
-    if (await accepts(address, p.spec.port)) return true;
+    if (await accepts(address, port)) return true;
     if (!(await alive())) return false;
     await sleep(wait);
   }
@@ -504,9 +510,12 @@ async function environmentNamed(db: Db, projectId: string, name: string) {
   return row && row.status !== "destroyed" ? row : undefined;
 }
 
-/** Whether the gateway routes every service to the container observed for it. */
+/** Whether the gateway routes every service to the container observed for it, where it is now. */
 export function sameServices(routed: ObservedServices | null, observed: ObservedServices | null): boolean {
   const a = Object.entries(routed ?? {});
   const b = observed ?? {};
-  return a.length === Object.keys(b).length && a.every(([name, s]) => b[name]?.containerId === s.containerId);
+  return (
+    a.length === Object.keys(b).length &&
+    a.every(([name, s]) => b[name]?.containerId === s.containerId && b[name]?.address === s.address)
+  );
 }

@@ -61,7 +61,9 @@ export function reconcileEnvironment(deps: ReconcileDeps) {
           lock,
         );
         lock.assertHeld();
-        await requestRouting(deps, ctx, env, env.routedContainerId === current.id);
+        // a task the swarm moved to another node is the same container at a new address
+        const routesCurrent = env.routedContainerId === current.id && env.routedAddress === current.address;
+        await requestRouting(deps, ctx, env, routesCurrent);
       },
       { lock: environmentLock(ctx.envelope.environmentId) },
     );
@@ -86,17 +88,31 @@ async function ensureCurrentContainer(
     containers,
     lock,
   }: { env: Desired; project: ProjectRow; containers: ManagedContainer[]; lock: HeldLock },
-): Promise<{ id: string } | undefined> {
+): Promise<{ id: string; address: string | null } | undefined> {
   const observed = containers.find(
-    (c) =>
-      c.generation === env.generation &&
-      c.id === env.observedContainerId &&
-      c.address !== null &&
-      c.address === env.observedAddress,
+    (c) => c.generation === env.generation && c.id === env.observedContainerId,
   );
-  if (observed?.running) return observed;
-  // stopped (by hand, or mid-restart): started again where it was, same id and address, if it gets healthy
-  if (observed && (await resumeHealthy(deps, ctx.log, observed, env, project))) return observed;
+  if (observed?.running && observed.address !== null) {
+    if (observed.address === env.observedAddress) return observed;
+    // the swarm moved its task to another node (a node was lost or drained): checked there, then
+    // recorded, and the gateway follows it
+    if (await healthyAt(observed, project, deps.healthTimeoutMs)) {
+      ctx.log.info(
+        { container: observed.id.slice(0, 12), node: observed.node },
+        "container moved; routing to it",
+      );
+      return (await recordObserved(deps, ctx, observed, project)) ? observed : undefined;
+    }
+  }
+  // stopped (by hand, or mid-restart, or asleep): started again, same id, if it gets healthy
+  if (observed && !observed.running) {
+    const resumed = await resumeHealthy(deps, ctx.log, observed, project);
+    if (resumed) {
+      if (resumed.address === env.observedAddress && resumed.publishedPort === observed.publishedPort)
+        return resumed;
+      return (await recordObserved(deps, ctx, resumed, project)) ? resumed : undefined;
+    }
+  }
 
   const { envelope, log } = ctx;
   lock.assertHeld(); // every runtime change below is made only while this reconcile holds the lock
@@ -124,9 +140,11 @@ async function ensureCurrentContainer(
     nanoCpus: project.cpuMillis * 1_000_000,
     network: { name: network.name, address },
   });
-  const port = project.port;
+  // on one host the container's own address; on a Swarm, its node's, at the port published there
+  const reachAt = container.address ?? address;
+  const port = container.publishedPort ?? project.port;
   const health = await waitHealthy({
-    host: address,
+    host: reachAt,
     port,
     path: project.healthcheckPath,
     timeoutMs: deps.healthTimeoutMs,
@@ -152,20 +170,52 @@ async function ensureCurrentContainer(
     lock.assertHeld();
   }
   log.info(
-    { container: container.id.slice(0, 12), address, port, ms: Date.now() - started },
+    {
+      container: container.id.slice(0, 12),
+      address: reachAt,
+      port,
+      node: container.node,
+      ms: Date.now() - started,
+    },
     "container healthy",
   );
-  if (
-    !(await updateEnvironmentAt(deps.db, envelope, {
-      observedContainerId: container.id,
-      observedAddress: address,
-      observedPort: port,
-    }))
-  ) {
+  const running = { ...container, address: reachAt };
+  if (!(await recordObserved(deps, ctx, running, project))) {
     await deps.runtime.remove(container.id);
     return undefined;
   }
-  return container;
+  return running;
+}
+
+/** Records the container as the environment's current one, where the gateway reaches it; false if superseded. */
+function recordObserved(
+  deps: ReconcileDeps,
+  { envelope }: JobContext,
+  container: Pick<ManagedContainer, "id" | "address" | "publishedPort" | "node">,
+  project: ProjectRow,
+): Promise<boolean> {
+  return updateEnvironmentAt(deps.db, envelope, {
+    observedContainerId: container.id,
+    observedAddress: container.address,
+    observedPort: container.publishedPort ?? project.port,
+    observedNode: container.node,
+  });
+}
+
+/** Whether the container passes the project's health check where the gateway reaches it. */
+async function healthyAt(
+  container: Pick<ManagedContainer, "address" | "publishedPort">,
+  project: ProjectRow,
+  timeoutMs: number,
+): Promise<boolean> {
+  if (!container.address) return false;
+  const health = await waitHealthy({
+    host: container.address,
+    port: container.publishedPort ?? project.port,
+    path: project.healthcheckPath,
+    timeoutMs,
+  });
+  return health.healthy;
 }
 
 /** What kind of failure a health check ended in, in words fit for a public page. */
@@ -184,14 +234,16 @@ function healthFailure(
   return `the container did not become healthy within ${seconds}s: nothing answered its health check ${path}`;
 }
 
-/** Starts a stopped current container again and waits for its health check; false if it does not pass. */
+/**
+ * Starts a stopped current container again and waits for its health check: the container as it runs
+ * now (a Swarm may have placed its task on another node), or undefined if it does not pass.
+ */
 async function resumeHealthy(
   deps: ReconcileDeps,
   log: Logger,
   container: ManagedContainer,
-  env: Desired,
   project: ProjectRow,
-): Promise<boolean> {
+): Promise<ManagedContainer | undefined> {
   const resumed = await deps.runtime.resume(container.id).then(
     () => true,
     (error: Error) => {
@@ -202,15 +254,13 @@ async function resumeHealthy(
       return false;
     },
   );
-  if (!resumed || !container.address || !env.observedPort) return false;
-  const health = await waitHealthy({
-    host: container.address,
-    port: env.observedPort,
-    path: project.healthcheckPath,
-    timeoutMs: deps.healthTimeoutMs,
-  });
-  if (health.healthy) log.info({ container: container.id.slice(0, 12) }, "stopped container started again");
-  return health.healthy;
+  if (!resumed) return undefined;
+  const now = (await deps.runtime.list({ environmentId: container.environmentId })).find(
+    (c) => c.id === container.id,
+  );
+  if (!now || !(await healthyAt(now, project, deps.healthTimeoutMs))) return undefined;
+  log.info({ container: container.id.slice(0, 12) }, "stopped container started again");
+  return now;
 }
 
 /** Removes every container of the environment but the ones to keep. */

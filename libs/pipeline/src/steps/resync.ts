@@ -142,7 +142,8 @@ export function drifted(env: EnvironmentRow, containers: ManagedContainer[]): bo
     only.generation === env.generation &&
     only.address !== null &&
     only.address === env.observedAddress &&
-    env.routedContainerId === env.observedContainerId
+    env.routedContainerId === env.observedContainerId &&
+    env.routedAddress === env.observedAddress
   );
 }
 

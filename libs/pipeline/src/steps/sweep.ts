@@ -34,6 +34,8 @@ export interface SweepReport {
   volumes: number;
   /** Unused images removed from the runtime. */
   images: number;
+  /** Runtime leftovers cleaned up (a Swarm's ports of services that are gone). */
+  pruned: number;
 }
 
 /**
@@ -98,6 +100,7 @@ export async function sweep(deps: SweepDeps, now = new Date()): Promise<SweepRep
       deps.log.info({ volume: v.name }, "removed orphan volume");
     }
     const gc = await collectUnusedImages({ ...deps, graceMs: deps.imageGraceMs ?? 0 }, now);
+    const pruned = (await deps.runtime.prune?.()) ?? 0;
     const report = {
       closed,
       expired,
@@ -106,6 +109,7 @@ export async function sweep(deps: SweepDeps, now = new Date()): Promise<SweepRep
       networks: orphanNetworks.length,
       volumes: orphanVolumes.length,
       images: gc.removed,
+      pruned,
     };
     const total = Object.values(report).reduce((a, b) => a + b, 0);
     if (total > 0) {

@@ -38,3 +38,15 @@ export async function* chunksOf(
     stream.destroy?.();
   }
 }
+
+/** Docker multiplexes stdout/stderr frames (8-byte headers) for non-TTY containers. */
+export function demuxBuffer(buffer: Buffer): Buffer {
+  const chunks: Buffer[] = [];
+  let offset = 0;
+  while (offset + 8 <= buffer.length) {
+    const size = buffer.readUInt32BE(offset + 4);
+    chunks.push(buffer.subarray(offset + 8, offset + 8 + size));
+    offset += 8 + size;
+  }
+  return chunks.length > 0 ? Buffer.concat(chunks) : buffer;
+}

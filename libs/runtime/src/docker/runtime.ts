@@ -21,7 +21,7 @@ import {
 } from "../types.ts";
 import { hardenedHostConfig } from "./hardening.ts";
 import { dockerHealthcheck, healthFromInspect, healthFromStatusText } from "./health-status.ts";
-import { chunksOf, demuxFrames } from "./log-stream.ts";
+import { chunksOf, demuxBuffer, demuxFrames } from "./log-stream.ts";
 import { volumeMounts } from "./mounts.ts";
 
 interface DockerError {
@@ -43,24 +43,41 @@ const dockerode = (): typeof Docker => {
   return DockerClass;
 };
 
+/**
+ * A Docker API client: on `socketPath`, or where the standard `DOCKER_HOST` (with `DOCKER_TLS_VERIFY`
+ * and `DOCKER_CERT_PATH`, as the docker CLI reads them) points when no socket is given.
+ */
+export function dockerClient(socketPath: string | undefined, timeoutMs?: number): Docker {
+  return new (dockerode())({
+    ...(socketPath ? { socketPath } : {}),
+    ...(timeoutMs === undefined ? {} : { timeout: timeoutMs }),
+  });
+}
+
+export interface DockerRuntimeOptions {
+  /** Unset: `DOCKER_HOST`. */
+  socketPath?: string | undefined;
+  instance: string;
+  timeoutMs?: number;
+  /** The driver of environments' networks: `bridge` on one host, `overlay` on a Swarm. */
+  networkDriver?: "bridge" | "overlay";
+}
+
 export class DockerRuntime implements Runtime {
   private client: Docker | undefined;
   private streamingClient: Docker | undefined;
 
-  constructor(private readonly options: { socketPath: string; instance: string; timeoutMs?: number }) {}
+  constructor(private readonly options: DockerRuntimeOptions) {}
 
   get docker(): Docker {
     // a hung daemon fails the call (and the job's attempt) instead of holding it, its lock and a connection
-    this.client ??= new (dockerode())({
-      socketPath: this.options.socketPath,
-      timeout: this.options.timeoutMs ?? 60_000,
-    });
+    this.client ??= dockerClient(this.options.socketPath, this.options.timeoutMs ?? 60_000);
     return this.client;
   }
 
   /** For followed log streams only, which may rightly stay quiet for longer than any timeout. */
   private get streaming(): Docker {
-    this.streamingClient ??= new (dockerode())({ socketPath: this.options.socketPath });
+    this.streamingClient ??= dockerClient(this.options.socketPath);
     return this.streamingClient;
   }
 
@@ -135,6 +152,8 @@ export class DockerRuntime implements Runtime {
         running: c.State === "running",
         health: c.State === "running" ? healthFromStatusText(c.Status) : null,
         address: network?.IPAMConfig?.IPv4Address || network?.IPAddress || null,
+        publishedPort: null,
+        node: null,
       };
     });
   }
@@ -200,6 +219,8 @@ export class DockerRuntime implements Runtime {
         running: info.State.Running,
         health: healthFromInspect(info.State.Health?.Status),
         address: spec.network?.address ?? null,
+        publishedPort: null,
+        node: null,
       };
     } catch (error) {
       await container.remove({ force: true }).catch(() => {});
@@ -214,7 +235,8 @@ export class DockerRuntime implements Runtime {
     try {
       const network = await this.docker.createNetwork({
         Name: spec.name,
-        Driver: "bridge",
+        Driver: this.options.networkDriver ?? "bridge",
+        ...(this.options.networkDriver === "overlay" ? { Attachable: true } : {}),
         CheckDuplicate: true,
         Labels: labelsFor({ ...spec, generation: 0, deploymentId: null }),
         IPAM: { Driver: "default", Config: [{ Subnet: spec.subnet }] },
@@ -551,18 +573,6 @@ export class DockerRuntime implements Runtime {
     const existing = await this.docker.listContainers({ all: true, filters: { name: [`^/${name}$`] } });
     for (const c of existing) await this.remove(c.Id);
   }
-}
-
-/** Docker multiplexes stdout/stderr frames (8-byte headers) for non-TTY containers. */
-function demuxBuffer(buffer: Buffer): Buffer {
-  const chunks: Buffer[] = [];
-  let offset = 0;
-  while (offset + 8 <= buffer.length) {
-    const size = buffer.readUInt32BE(offset + 4);
-    chunks.push(buffer.subarray(offset + 8, offset + 8 + size));
-    offset += 8 + size;
-  }
-  return chunks.length > 0 ? Buffer.concat(chunks) : buffer;
 }
 
 /** The last `bytes` bytes of output as text, not starting inside a UTF-8 character. */
