@@ -379,7 +379,9 @@ describe("chaos: committed intent converges whatever breaks", () => {
     );
 
     // a valid config that routes every environment nowhere, reloaded by hand
-    await writeFile(file, rendered.replaceAll(/proxy_pass http:\/\/127\.0\.0\.1:\d+;/g, "return 502;"));
+    const broken = rendered.replaceAll(/proxy_pass http:\/\/\$edgeplane_upstream;/g, "return 502;");
+    expect(broken).not.toBe(rendered);
+    await writeFile(file, broken);
     const master = Number((await readFile(join(system.stateDir, "gateway", "nginx.pid"), "utf8")).trim());
     process.kill(master, "SIGHUP");
     await waitFor(

@@ -11,6 +11,7 @@ export { GatewayConfigError } from "./errors.ts";
 export { type GatewayEnvFields, gatewayFromEnv } from "./from-env.ts";
 export { type ApplyResult, NginxGateway, type NginxGatewayOptions } from "./nginx.ts";
 export { type GatewayPaths, gatewayPaths } from "./paths.ts";
-export { type Route, renderNginxConfig, routeProblem } from "./render.ts";
+export { NOT_FOUND_BODY, renderNginxConfig } from "./render.ts";
+export { type Route, routeProblem } from "./route.ts";
 export { type AcmeChallenge, CERTIFICATE_DIR, type GatewayExtras, type Site } from "./sites.ts";
 export type { GatewayTarget } from "./target.ts";

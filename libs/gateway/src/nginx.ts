@@ -9,7 +9,8 @@ import { type GatewayPaths, gatewayPaths } from "./paths.ts";
 import { canConnect } from "./port.ts";
 import { isProcessAlive, processTitle } from "./proc.ts";
 import { reload } from "./reload.ts";
-import { type Route, renderNginxConfig } from "./render.ts";
+import { renderNginxConfig } from "./render.ts";
+import type { Route } from "./route.ts";
 import { CERTIFICATE_DIR, type GatewayExtras } from "./sites.ts";
 import { assertDir } from "./validate.ts";
 

@@ -1,43 +1,30 @@
 import { GatewayConfigError } from "./errors.ts";
-import { gatewayPaths } from "./paths.ts";
 import {
-  acmeLocation,
+  HANDLERS,
+  type Handler,
+  handlerLocation,
+  isProtected,
+  NOT_FOUND_BODY,
+  serverLocations,
+  servesEnvironment,
+  UPSTREAM_VARIABLE,
+} from "./handlers.ts";
+import { hashSizes, renderMap } from "./maps.ts";
+import { gatewayPaths } from "./paths.ts";
+import { type Route, validateRoutes } from "./route.ts";
+import { type RoutingTable, routingTable } from "./routing.ts";
+import {
+  ACME_CHALLENGE_PATH,
   type GatewayExtras,
-  protectDirectives,
-  protectLocations,
-  redirectToHttps,
   renderChallengeMap,
   renderHttpsDefault,
-  renderSites,
-  siteOf,
   sslDirectives,
   type TlsContext,
   tlsContext,
 } from "./sites.ts";
-import {
-  assertDir,
-  assertEnvironmentId,
-  assertHostname,
-  assertListenHost,
-  assertPort,
-  assertUpstreamHost,
-} from "./validate.ts";
+import { assertDir, assertListenHost, assertPort } from "./validate.ts";
 
-const upstreamAddress = (host: string) => (host.includes(":") ? `[${host}]` : host);
-
-export interface Route {
-  hostname: string;
-  /** The IP address the environment is reached at (its container on its own network); default 127.0.0.1. */
-  upstreamHost?: string;
-  upstreamPort: number;
-  environmentId: string;
-  /** File base name under `certs/` of a certificate covering the hostname: served over HTTPS too. */
-  certificate?: string;
-  /** Each request asks the control plane first whether it may pass (a protected project's host). */
-  protect?: boolean;
-  /** The environment sleeps: requests go to the control plane, which wakes it and passes them on. */
-  sleeping?: boolean;
-}
+export { NOT_FOUND_BODY };
 
 export interface RenderOptions {
   /** Absolute prefix dir holding the config, pid file, logs and temp dirs. */
@@ -50,11 +37,15 @@ export interface RenderOptions {
   controlUrl?: string;
 }
 
-export const NOT_FOUND_BODY = "no environment serves this host\n";
-
 /**
  * Renders the whole nginx main config from the routes alone, so the same state always yields the
  * same bytes. Every value is validated first; throws GatewayConfigError on anything unexpected.
+ *
+ * Its server blocks grow with certificates, not hosts: one plain-HTTP server for every host, and
+ * one TLS server per certificate (SNI finds it by the names it lists, `*.{domain}` for a site's
+ * hosts). A server looks the request's host up in maps (which handler serves it: an environment's
+ * upstream, the waker, a status page, the redirect to HTTPS, 404; and the upstream's address) and
+ * hands the request to that handler's named location.
  */
 export function renderNginxConfig(routes: Route[], opts: RenderOptions, extras: GatewayExtras = {}): string {
   assertDir(opts.dir);
@@ -69,6 +60,24 @@ export function renderNginxConfig(routes: Route[], opts: RenderOptions, extras: 
     extras,
     sorted.map((route) => route.certificate),
   );
+  for (const route of sorted) {
+    if ((route.protect || route.sleeping) && tls.control === null)
+      throw new GatewayConfigError(`route ${route.hostname} needs the control plane's URL`);
+  }
+  const table = routingTable(sorted, tls);
+  const activity = (listener: string) =>
+    `    access_log ${paths.activityLog} edgeplane_activity buffer=16k flush=1s if=$edgeplane_${listener}_activity;\n`;
+  const httpLogs = [...table.httpHandlers].some(servesEnvironment);
+  const httpsLogs = [...table.httpsHandlers].some(servesEnvironment);
+  // one hash of server names per listener
+  const serverNames = hashSizes([table.tlsServers.flatMap((server) => server.names)]);
+  const mapKeys = hashSizes([
+    table.http.map((entry) => entry.key),
+    table.https.map((entry) => entry.key),
+    tls.challenges.map((c) => `${ACME_CHALLENGE_PATH}${c.token}`),
+  ]);
+  const tlsServer =
+    tls.httpsListen === null ? "" : serverLocations(tls, selectors("https"), table.httpsHandlers);
 
   return `# Rendered by edgeplane from desired state; edits here are overwritten.
 worker_processes 1;
@@ -86,10 +95,12 @@ http {
   log_format edgeplane_activity '$msec $host';
   server_tokens off;
   default_type text/plain;
-  # Names can be up to 253 characters; the default bucket size only fits short ones.
-  server_names_hash_bucket_size 512;
-  # Set before the first map: ACME HTTP-01 paths are about 70 characters.
-  map_hash_bucket_size 256;
+  # Hosts are found in hashes, sized for the names below (up to 253 characters, thousands of them).
+  # Set before the first map.
+  server_names_hash_bucket_size ${serverNames.bucketSize};
+  server_names_hash_max_size ${serverNames.maxSize};
+  map_hash_bucket_size ${mapKeys.bucketSize};
+  map_hash_max_size ${mapKeys.maxSize};
 
   client_body_temp_path ${paths.temp.clientBody};
   proxy_temp_path ${paths.temp.proxy};
@@ -121,78 +132,88 @@ http {
     default upgrade;
     "" "";
   }
-
+${renderChallengeMap(tls)}${renderRoutingMaps(table, tls)}
+  # Every host on plain HTTP: the maps above say which handler serves it.
   server {
     listen ${listen} default_server;
     server_name _;
-    return 404 ${JSON.stringify(NOT_FOUND_BODY)};
-  }
-${renderChallengeMap(tls)}${renderHttpsDefault(tls)}${renderSites(tls, listen)}${sorted.map((route) => renderServer(route, listen, tls, paths.activityLog)).join("")}}
-`;
-}
-
-function validateRoute(route: Route): void {
-  assertHostname(route.hostname);
-  if (route.upstreamHost !== undefined) assertUpstreamHost(route.upstreamHost);
-  assertPort(route.upstreamPort, "upstream port");
-  assertEnvironmentId(route.environmentId);
-}
-
-/** Why the gateway would refuse this route, or undefined: lets a caller leave one bad route out. */
-export function routeProblem(route: Route): string | undefined {
-  try {
-    validateRoute(route);
-    return undefined;
-  } catch (error) {
-    if (error instanceof GatewayConfigError) return error.message;
-    throw error;
-  }
-}
-
-function validateRoutes(routes: Route[]): Route[] {
-  const seen = new Set<string>();
-  for (const route of routes) {
-    validateRoute(route);
-    if (seen.has(route.hostname)) throw new GatewayConfigError(`duplicate hostname ${route.hostname}`);
-    seen.add(route.hostname);
-  }
-  return [...routes].sort((a, b) => (a.hostname < b.hostname ? -1 : a.hostname > b.hostname ? 1 : 0));
-}
-
-function renderServer(route: Route, listen: string, tls: TlsContext, activityLog: string): string {
-  if ((route.protect || route.sleeping) && tls.control === null)
-    throw new GatewayConfigError(`route ${route.hostname} needs the control plane's URL`);
-  const upstream = route.sleeping
-    ? `proxy_pass http://${tls.control}/gateway/wake/;
-      proxy_read_timeout 120s;`
-    : `proxy_pass http://${upstreamAddress(route.upstreamHost ?? "127.0.0.1")}:${route.upstreamPort};`;
-  const proxy = `    access_log ${activityLog} edgeplane_activity buffer=16k flush=1s;
-${route.protect ? protectLocations(tls) : ""}    location / {
-${route.protect ? protectDirectives : ""}      ${upstream}
-    }
-`;
-  const acme = siteOf(tls, route.hostname) ? acmeLocation : "";
-  if (route.certificate === undefined) {
-    return `
-  # environment ${route.environmentId}
-  server {
-    listen ${listen};
-    server_name ${route.hostname};
-${acme}${proxy}  }
-`;
-  }
-  return `
-  # environment ${route.environmentId}
-  server {
-    listen ${listen};
-    server_name ${route.hostname};
-${acme}    location / {
-      ${redirectToHttps(tls)}
-    }
-  }
+${httpLogs ? activity("http") : ""}${serverLocations(tls, selectors("http", tls.sites.length > 0), table.httpHandlers)}  }
+${renderHttpsDefault(tls)}${table.tlsServers
+  .map(
+    (server) => `
   server {
     listen ${tls.httpsListen} ssl;
-    server_name ${route.hostname};
-${sslDirectives(tls, route.certificate)}${proxy}  }
+    server_name ${server.names.join(" ")};
+${sslDirectives(tls, server.certificate)}${httpsLogs ? activity("https") : ""}${tlsServer}  }
+`,
+  )
+  .join("")}}
 `;
+}
+
+/** The variables a listener's server picks its handler by. */
+function selectors(listener: "http" | "https", acme = false) {
+  return {
+    handler: `$edgeplane_${listener}`,
+    reserved: `$edgeplane_${listener}_reserved`,
+    ...(acme ? { acme: `$edgeplane_${listener}_acme` } : {}),
+  };
+}
+
+/** The http-level maps the servers look hosts up in. */
+function renderRoutingMaps(table: RoutingTable, tls: TlsContext): string {
+  const listener = (name: "http" | "https", entries: RoutingTable["http"], handlers: Set<Handler>) => {
+    const variable = `$edgeplane_${name}`;
+    const used = HANDLERS.filter((h) => handlers.has(h));
+    const protectedOnes = used.filter(isProtected);
+    const served = used.filter(servesEnvironment);
+    return `${renderMap(
+      name === "http"
+        ? "Plain HTTP: the handler serving each host (routes by name, project domains by wildcard)"
+        : "HTTPS: the handler serving each host with a certificate",
+      "$host",
+      variable,
+      entries,
+      { hostnames: true, default: handlerLocation("unknown") },
+    )}${
+      protectedOnes.length === 0
+        ? ""
+        : renderMap(
+            "A protection path requested from outside: the host's own handler, a plain 404 if protected",
+            variable,
+            `${variable}_reserved`,
+            protectedOnes.map((h) => ({ key: handlerLocation(h), value: "@reserved" })),
+            { default: variable },
+          )
+    }${
+      served.length === 0
+        ? ""
+        : renderMap(
+            "Requests an environment served: logged as its activity",
+            variable,
+            `${variable}_activity`,
+            served.map((h) => ({ key: handlerLocation(h), value: "1" })),
+          )
+    }`;
+  };
+  return `${listener("http", table.http, table.httpHandlers)}${
+    table.upstreams.length === 0
+      ? ""
+      : renderMap(
+          "Where each awake environment's host is proxied: IP addresses, so no resolver",
+          "$host",
+          UPSTREAM_VARIABLE,
+          table.upstreams,
+        )
+  }${
+    tls.sites.length === 0
+      ? ""
+      : renderMap(
+          "The ACME path: answered for hosts under a project's domain, else served as any other path",
+          "$host",
+          "$edgeplane_http_acme",
+          table.acme,
+          { hostnames: true, default: "$edgeplane_http" },
+        )
+  }${table.tlsServers.length === 0 ? "" : listener("https", table.https, table.httpsHandlers)}`;
 }

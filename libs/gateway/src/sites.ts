@@ -36,8 +36,10 @@ export interface TlsContext {
   httpsListen: string | null;
   httpsPort: number | null;
   control: string | null;
+  /** By domain, sorted. */
   sites: Site[];
   challenges: AcmeChallenge[];
+  siteByDomain: ReadonlyMap<string, Site>;
 }
 
 export function assertCertificateName(name: unknown): asserts name is string {
@@ -111,14 +113,20 @@ export function tlsContext(
     control: opts.controlUrl === undefined ? null : controlUpstream(opts.controlUrl),
     sites,
     challenges,
+    siteByDomain: new Map(sites.map((site) => [site.domain, site])),
   };
 }
 
+/**
+ * The site a host lies under: the longest domain it ends with (`.{domain}`) when one project's domain
+ * lies under another's, as nginx picks the longest `*.{domain}` wildcard.
+ */
 export function siteOf(ctx: TlsContext, hostname: string): Site | undefined {
-  // the longest domain wins when one project's domain lies under another's
-  return [...ctx.sites]
-    .sort((a, b) => b.domain.length - a.domain.length)
-    .find((site) => hostname.endsWith(`.${site.domain}`));
+  for (let dot = hostname.indexOf("."); dot !== -1; dot = hostname.indexOf(".", dot + 1)) {
+    const site = ctx.siteByDomain.get(hostname.slice(dot + 1));
+    if (site) return site;
+  }
+  return undefined;
 }
 
 /** The http-level map answering HTTP-01 challenges; empty strings everywhere else. */
@@ -135,84 +143,11 @@ ${entries}  }
 `;
 }
 
-/** The ACME HTTP-01 location every HTTP server under a site carries (never redirected to HTTPS). */
-export const acmeLocation = `    location ^~ ${ACME_CHALLENGE_PATH} {
-      default_type text/plain;
-      if ($edgeplane_acme_answer = "") {
-        return 404;
-      }
-      return 200 $edgeplane_acme_answer;
-    }
-`;
-
 export function sslDirectives(ctx: TlsContext, certificate: string): string {
   const base = join(ctx.dir, CERTIFICATE_DIR, certificate);
   return `    ssl_certificate ${base}.crt;
     ssl_certificate_key ${base}.key;
 `;
-}
-
-export function redirectToHttps(ctx: TlsContext): string {
-  const port = ctx.httpsPort === 443 ? "" : `:${ctx.httpsPort}`;
-  return `return 308 https://$host${port}$request_uri;`;
-}
-
-function statusPageLocation(ctx: TlsContext, protect = false): string {
-  return `${protect ? protectLocations(ctx) : ""}    location / {
-${protect ? protectDirectives : ""}      rewrite ^ /pages/status break;
-      proxy_pass http://${ctx.control};
-    }
-`;
-}
-
-/**
- * In a protected host's `location /`: a bypass link (`?edgeplane_bypass=`) goes to the control plane,
- * which sets the cookie and redirects without it; every other request is let through only once the
- * control plane said yes (`auth_request`), else answered 401 with its Basic challenge (which
- * `auth_request` passes on).
- */
-export const protectDirectives = `      if ($arg_edgeplane_bypass) {
-        rewrite ^ /.edgeplane/bypass last;
-      }
-      auth_request /.edgeplane/access;
-`;
-
-/** The locations `protectDirectives` relies on, one set per protected server. */
-export function protectLocations(ctx: TlsContext): string {
-  const ask = (path: string) => `      internal;
-      proxy_pass http://${ctx.control}${path};
-      proxy_pass_request_body off;
-      proxy_set_header Content-Length "";
-      proxy_set_header Host $host;
-      proxy_set_header X-Forwarded-Proto $scheme;
-      proxy_set_header X-Original-URI $request_uri;
-`;
-  return `    location = /.edgeplane/access {
-${ask("/gateway/access")}    }
-    location = /.edgeplane/bypass {
-${ask("/gateway/bypass")}    }
-`;
-}
-
-/** Fallback servers for each site: ACME answers and the control plane's status page, over HTTP and HTTPS. */
-export function renderSites(ctx: TlsContext, listen: string): string {
-  return ctx.sites
-    .map((site) => {
-      const http = `
-  # hosts under ${site.domain} without a ready environment: the control plane's status page
-  server {
-    listen ${listen};
-    server_name *.${site.domain};
-${acmeLocation}${site.certificate === undefined ? statusPageLocation(ctx, site.protect) : `    location / {\n      ${redirectToHttps(ctx)}\n    }\n`}  }
-`;
-      if (site.certificate === undefined) return http;
-      return `${http}  server {
-    listen ${ctx.httpsListen} ssl;
-    server_name *.${site.domain};
-${sslDirectives(ctx, site.certificate)}${statusPageLocation(ctx, site.protect)}  }
-`;
-    })
-    .join("");
 }
 
 /** HTTPS settings and a default server that refuses handshakes for names without a certificate. */

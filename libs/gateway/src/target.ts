@@ -1,5 +1,5 @@
 import type { ApplyResult } from "./nginx.ts";
-import type { Route } from "./render.ts";
+import type { Route } from "./route.ts";
 import type { GatewayExtras } from "./sites.ts";
 
 /** What the ingress worker drives: the nginx gateway, or anything that renders the same input. */

@@ -24,9 +24,13 @@ export function assertEnvironmentId(id: unknown): asserts id is string {
   }
 }
 
-/** An upstream is an IP literal (a container's address): nginx would resolve a name once, at startup. */
+/**
+ * An upstream is an IP literal (a container's address): nginx would resolve a name once, at startup.
+ * Without an IPv6 zone (`fe80::1%eth0`), which nginx refuses: the address is looked up per request,
+ * so it would fail each request instead of the config.
+ */
 export function assertUpstreamHost(host: unknown): asserts host is string {
-  if (typeof host !== "string" || isIP(host) === 0) {
+  if (typeof host !== "string" || isIP(host) === 0 || host.includes("%")) {
     throw new GatewayConfigError(`invalid upstream address ${JSON.stringify(host)}: expected an IP address`);
   }
 }

@@ -5,10 +5,22 @@ import { Agent } from "node:http";
 import { createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { GatewayConfigError, NginxGateway, type Route } from "../src/index.ts";
+import { setTimeout as sleep } from "node:timers/promises";
+import { createLocalCa, issueCertificate, type LocalCa } from "@edgeplane/tls";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import {
+  certificateFileName,
+  GatewayConfigError,
+  NginxGateway,
+  NOT_FOUND_BODY,
+  type Route,
+  type Site,
+  writeKeyMaterial,
+} from "../src/index.ts";
+import { servers } from "./config.ts";
 import {
   fetchHost,
+  fetchTls,
   freePort,
   isStaleKeepAlive,
   type Reply,
@@ -33,28 +45,28 @@ const routeTo = (upstream: Upstream, hostname = HOST): Route => ({
   environmentId: "env_0a1b2c",
 });
 
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), "edgeplane-gateway-"));
-  port = await freePort();
-  gateway = new NginxGateway({ dir, listenHost: "127.0.0.1", listenPort: port });
-  upstreamA = await startUpstream("A");
-  upstreamB = await startUpstream("B");
-});
-
-afterEach(async () => {
-  await stopProcess(nginx);
-  nginx = undefined;
-  await upstreamA.close();
-  await upstreamB.close();
-  await rm(dir, { recursive: true, force: true });
-});
-
 async function startWith(routes: Route[]): Promise<void> {
   await gateway.apply(routes);
   nginx = await gateway.start();
 }
 
 describe("NginxGateway", () => {
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "edgeplane-gateway-"));
+    port = await freePort();
+    gateway = new NginxGateway({ dir, listenHost: "127.0.0.1", listenPort: port });
+    upstreamA = await startUpstream("A");
+    upstreamB = await startUpstream("B");
+  });
+
+  afterEach(async () => {
+    await stopProcess(nginx);
+    nginx = undefined;
+    await upstreamA.close();
+    await upstreamB.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
   it("routes by Host and answers unknown hosts with 404", async () => {
     await startWith([routeTo(upstreamA)]);
     expect(await gateway.isRunning()).toBe(true);
@@ -205,5 +217,242 @@ describe("NginxGateway", () => {
     } finally {
       blocker.close();
     }
+  });
+});
+
+/**
+ * Many routes through one real nginx: 300 hosts over six projects, half of them with a wildcard
+ * certificate per project and one host with a certificate of its own. Every host is served by a
+ * server of its own on a 127.0.0.x address that answers with its environment id.
+ */
+describe("NginxGateway with many routes", () => {
+  const PROJECTS = 6;
+  const HOSTS = 50;
+  const CREDENTIALS = `Basic ${Buffer.from("dev:secret").toString("base64")}`;
+  const token = "scale-token";
+  const keyAuthorization = `${token}.thumbprint`;
+  const domain = (p: number) => `p${p}.scale.test`;
+  const tlsProject = (p: number) => p % 2 === 0;
+  const special = `h7.${domain(0)}`;
+  // project 1 (plain HTTP) and 2 (TLS) protect their first hosts; 3 and 4 have sleeping ones
+  const isProtected = (p: number, h: number) => (p === 1 || p === 2) && h < 5;
+  const isSleeping = (p: number, h: number) => (p === 3 || p === 4) && h < 3;
+
+  let dir: string;
+  let port: number;
+  let httpsPort: number;
+  let gateway: NginxGateway;
+  let nginx: ChildProcess | undefined;
+  let ca: LocalCa;
+  let control: Upstream;
+  const upstreams: Upstream[] = [];
+  const routes: Route[] = [];
+  const projectOf = new Map<string, number>();
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "edgeplane-gateway-scale-"));
+    port = await freePort();
+    httpsPort = await freePort();
+    control = await startUpstream("control", (req, res) => {
+      const host = req.headers.host ?? "";
+      const url = req.url ?? "";
+      if (url.startsWith("/gateway/access")) {
+        const ok = req.headers.authorization === CREDENTIALS;
+        res.writeHead(ok ? 204 : 401, ok ? {} : { "www-authenticate": 'Basic realm="edgeplane"' });
+        res.end();
+      } else if (url.startsWith("/gateway/bypass")) {
+        res.writeHead(302, { location: "/", "set-cookie": "edgeplane_bypass=t" }).end();
+      } else if (url.startsWith("/gateway/wake/")) {
+        res.writeHead(200).end(`waker ${host} ${url}`);
+      } else if (url.startsWith("/pages/status")) {
+        res.writeHead(200).end(`status ${host} ${url}`);
+      } else res.writeHead(500).end(`control got ${url}`);
+    });
+    gateway = new NginxGateway({
+      dir,
+      listenHost: "127.0.0.1",
+      listenPort: port,
+      httpsPort,
+      controlUrl: `http://127.0.0.1:${control.port}`,
+    });
+
+    ca = await createLocalCa({ commonName: "edgeplane scale test CA" });
+    const sites: Site[] = [];
+    for (let p = 0; p < PROJECTS; p++) {
+      const wildcard = `*.${domain(p)}`;
+      if (tlsProject(p)) {
+        const leaf = await issueCertificate(ca, { hostnames: [wildcard] });
+        await writeKeyMaterial(gateway.certificateDir, certificateFileName(wildcard), leaf);
+      }
+      sites.push({
+        domain: domain(p),
+        ...(tlsProject(p) ? { certificate: certificateFileName(wildcard) } : {}),
+        ...(p === 1 || p === 2 ? { protect: true } : {}),
+      });
+      for (let h = 0; h < HOSTS; h++) {
+        const environmentId = `env_${(p * HOSTS + h + 1).toString(16)}`;
+        const upstream = await startUpstream(environmentId, undefined, `127.0.0.${2 + p}`);
+        upstreams.push(upstream);
+        const hostname = `h${h}.${domain(p)}`;
+        projectOf.set(hostname, p);
+        routes.push({
+          hostname,
+          upstreamHost: `127.0.0.${2 + p}`,
+          upstreamPort: upstream.port,
+          environmentId,
+          ...(tlsProject(p)
+            ? { certificate: hostname === special ? special : certificateFileName(wildcard) }
+            : {}),
+          ...(isProtected(p, h) ? { protect: true } : {}),
+          ...(isSleeping(p, h) ? { sleeping: true } : {}),
+        });
+      }
+    }
+    await writeKeyMaterial(
+      gateway.certificateDir,
+      special,
+      await issueCertificate(ca, { hostnames: [special] }),
+    );
+    await gateway.apply(routes, { sites, challenges: [{ token, keyAuthorization }] });
+    nginx = await gateway.start();
+  });
+
+  afterAll(async () => {
+    await stopProcess(nginx);
+    await Promise.all([control, ...upstreams].map((u) => u?.close()));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Runs `check` for every route, a few at a time. */
+  async function eachRoute(check: (route: Route, p: number, h: number) => Promise<void>): Promise<void> {
+    for (let i = 0; i < routes.length; i += 20) {
+      await Promise.all(
+        routes.slice(i, i + 20).map((route, j) => {
+          const index = i + j;
+          return check(route, Math.floor(index / HOSTS), index % HOSTS);
+        }),
+      );
+    }
+  }
+
+  it("renders one TLS server per certificate, not one server per host", async () => {
+    const text = await readFile(gateway.paths.config, "utf8");
+    const tls = servers(text).filter((s) => s.listen === `127.0.0.1:${httpsPort} ssl`);
+    expect(tls.map((s) => s.names)).toEqual([
+      [`*.${domain(0)}`],
+      [`*.${domain(2)}`],
+      [`*.${domain(4)}`],
+      [special],
+    ]);
+    expect(servers(text)).toHaveLength(2 + tls.length); // plain HTTP and the HTTPS default
+    // no hash nginx had to build slowly, no conflicting names
+    expect(await readFile(gateway.paths.errorLog, "utf8")).not.toMatch(/\[(warn|error|crit|emerg)\]/);
+  });
+
+  it("serves every host its own environment, over HTTPS with the certificate covering it", async () => {
+    await eachRoute(async (route, p, h) => {
+      if (route.protect || route.sleeping) return;
+      if (!tlsProject(p)) {
+        expect(await fetchHost(port, route.hostname), route.hostname).toEqual({
+          status: 200,
+          body: route.environmentId,
+        });
+        return;
+      }
+      const redirect = await send(port, route.hostname, { path: "/a?b=1" });
+      expect(redirect.status, route.hostname).toBe(308);
+      expect(redirect.headers.location).toBe(`https://${route.hostname}:${httpsPort}/a?b=1`);
+      const reply = await fetchTls(httpsPort, route.hostname, ca.certPem);
+      expect({ status: reply.status, body: reply.body }, route.hostname).toEqual({
+        status: 200,
+        body: route.environmentId,
+      });
+      const name = route.hostname === special ? special : `*.${domain(p)}`;
+      expect(reply.certificate.subject.CN, `h${h} of project ${p}`).toBe(name);
+      expect(reply.certificate.subjectaltname).toBe(`DNS:${name}`);
+    });
+  });
+
+  it("answers unknown hosts 404, and hosts under a project's domain with its status page", async () => {
+    for (const host of ["nothing.test", "p9.scale.test", domain(1), "a.b.unknown.test"]) {
+      expect(await fetchHost(port, host)).toEqual({ status: 404, body: NOT_FOUND_BODY });
+    }
+    await expect(fetchTls(httpsPort, "nothing.test", ca.certPem)).rejects.toThrow();
+    expect(await fetchHost(port, `h999.${domain(3)}`)).toEqual({
+      status: 200,
+      body: `status h999.${domain(3)} /pages/status`,
+    });
+    expect((await send(port, `h999.${domain(4)}`)).status).toBe(308);
+    const status = await fetchTls(httpsPort, `h999.${domain(4)}`, ca.certPem);
+    expect(status.body).toBe(`status h999.${domain(4)} /pages/status`);
+    expect(status.certificate.subject.CN).toBe(`*.${domain(4)}`);
+  });
+
+  it("answers ACME HTTP-01 challenges on plain HTTP for hosts under a site, never redirected", async () => {
+    for (const host of [`h1.${domain(0)}`, `h999.${domain(0)}`, `h1.${domain(3)}`]) {
+      const path = `/.well-known/acme-challenge/${token}`;
+      expect(await send(port, host, { path }).then((r) => [r.status, r.body.toString()])).toEqual([
+        200,
+        keyAuthorization,
+      ]);
+      expect((await send(port, host, { path: "/.well-known/acme-challenge/other" })).status).toBe(404);
+    }
+  });
+
+  it("asks the control plane before serving a protected host only", async () => {
+    for (const [p, hostname] of [
+      [1, `h0.${domain(1)}`],
+      [2, `h0.${domain(2)}`],
+    ] as const) {
+      const get = (options: Parameters<typeof send>[2] = {}) =>
+        p === 2
+          ? fetchTls(httpsPort, hostname, ca.certPem, options.path)
+          : send(port, hostname, options).then((r) => ({ ...r, body: r.body.toString() }));
+      const denied = await get();
+      expect(denied.status, hostname).toBe(401);
+      const id = routes.find((r) => r.hostname === hostname)?.environmentId;
+      if (p === 1) {
+        const allowed = await send(port, hostname, { headers: { authorization: CREDENTIALS } });
+        expect([allowed.status, allowed.body.toString()]).toEqual([200, id]);
+        // a bypass link goes to the control plane; the protection paths are not reachable from outside
+        expect((await send(port, hostname, { path: "/?edgeplane_bypass=t" })).status).toBe(302);
+        expect((await send(port, hostname, { path: "/.edgeplane/access" })).status).toBe(404);
+      }
+    }
+    // an unprotected host of the same project passes, its own /.edgeplane/access included
+    expect(await fetchHost(port, `h5.${domain(1)}`)).toEqual({
+      status: 200,
+      body: routes[HOSTS + 5]?.environmentId,
+    });
+    const own = await send(port, `h5.${domain(1)}`, { path: "/.edgeplane/access" });
+    expect([own.status, own.body.toString()]).toEqual([200, routes[HOSTS + 5]?.environmentId]);
+    // a protected project's status page asks too
+    expect((await fetchHost(port, `h999.${domain(1)}`)).status).toBe(401);
+  });
+
+  it("sends sleeping environments' hosts to the waker with their path, and logs them as activity", async () => {
+    expect(await fetchHost(port, `h0.${domain(3)}`)).toEqual({
+      status: 200,
+      body: `waker h0.${domain(3)} /gateway/wake/`,
+    });
+    const deep = await send(port, `h1.${domain(3)}`, { path: "/a/b?c=1" });
+    expect(deep.body.toString()).toBe(`waker h1.${domain(3)} /gateway/wake/a/b?c=1`);
+    const tls = await fetchTls(httpsPort, `h2.${domain(4)}`, ca.certPem, "/x");
+    expect(tls.body).toBe(`waker h2.${domain(4)} /gateway/wake/x`);
+
+    await fetchHost(port, `h10.${domain(5)}`);
+    await fetchHost(port, `h999.${domain(5)}`); // a status page: no environment's activity
+    await fetchHost(port, "nothing.test");
+    let logged = new Set<string>();
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline) {
+      const text = await readFile(gateway.paths.activityLog, "utf8").catch(() => "");
+      logged = new Set(text.split("\n").map((line) => line.split(" ")[1] ?? ""));
+      if (logged.has(`h10.${domain(5)}`) && logged.has(`h2.${domain(4)}`)) break;
+      await sleep(100);
+    }
+    for (const host of [`h0.${domain(3)}`, `h1.${domain(3)}`, `h2.${domain(4)}`, `h10.${domain(5)}`])
+      expect(logged.has(host), host).toBe(true);
+    for (const host of [`h999.${domain(5)}`, "nothing.test"]) expect(logged.has(host), host).toBe(false);
   });
 });

@@ -1,7 +1,10 @@
+import { isIP } from "node:net";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { GatewayConfigError } from "../src/errors.ts";
-import { type RenderOptions, type Route, renderNginxConfig } from "../src/render.ts";
+import { type RenderOptions, renderNginxConfig } from "../src/render.ts";
+import type { Route } from "../src/route.ts";
+import { handlerFor, mapOf, servers, upstreamFor } from "./config.ts";
 
 const opts: RenderOptions = { dir: "/srv/edgeplane/gateway", listenHost: "127.0.0.1", listenPort: 8080 };
 
@@ -20,12 +23,16 @@ const validEnvironmentId = (id: string) =>
   id.startsWith("env_") &&
   id.length > 4 &&
   [...id.slice(4)].every((c) => (c >= "0" && c <= "9") || (c >= "a" && c <= "f"));
+/** An upstream address: an IP literal without an IPv6 zone (nginx refuses those). */
+const validUpstreamHost = (h: string) => isIP(h) !== 0 && !h.includes("%");
 /**
- * The nginx variables a config without certificates or sites may use: the fixed proxy headers and
- * the WebSocket upgrade map. A route adds none.
+ * The nginx variables a config without certificates or sites may use: the fixed proxy headers, the
+ * WebSocket upgrade map, and the map naming each host's handler. Routes add the upstream and
+ * activity maps; none adds a variable of its own.
  */
 const HEADER_VARIABLES = [
   "$connection_upgrade",
+  "$edgeplane_http",
   "$host",
   "$http_upgrade",
   "$msec",
@@ -33,22 +40,7 @@ const HEADER_VARIABLES = [
   "$remote_addr",
   "$scheme",
 ];
-
-/** The `server { ... }` blocks of a config, by brace depth (quoted strings hold no braces here). */
-function serverBlocks(text: string): string[] {
-  const blocks: string[] = [];
-  for (const match of text.matchAll(/^\s*server \{$/gm)) {
-    let depth = 0;
-    for (let i = (match.index ?? 0) + match[0].length - 1; i < text.length; i++) {
-      if (text[i] === "{") depth++;
-      if (text[i] === "}" && --depth === 0) {
-        blocks.push(text.slice(match.index, i + 1));
-        break;
-      }
-    }
-  }
-  return blocks;
-}
+const ROUTE_VARIABLES = ["$edgeplane_http_activity", "$edgeplane_upstream"];
 
 // What an attacker would try to smuggle into a config line: directive ends, blocks, variables,
 // regexes, new lines, includes, and everything else unicode has to offer.
@@ -77,7 +69,19 @@ const hostname = fc.oneof(
 );
 const port = fc.oneof(fc.integer({ min: 1, max: 65535 }), fc.integer(), fc.double(), fc.constant(Number.NaN));
 const environmentId = fc.oneof(fc.stringMatching(/^env_[0-9a-f]{1,20}$/), hostile);
-const routes = fc.array(fc.record({ hostname, upstreamPort: port, environmentId }), { maxLength: 6 });
+const upstreamHost = fc.oneof(
+  fc.ipV4(),
+  fc.ipV6(),
+  hostile,
+  fc.constantFrom("fe80::1%eth0", "::ffff:10.0.0.1", "10.0.0.1]:80; include x; #", "[::1]"),
+);
+const routes = fc.array(
+  fc.record(
+    { hostname, upstreamHost, upstreamPort: port, environmentId },
+    { requiredKeys: ["hostname", "upstreamPort", "environmentId"] },
+  ),
+  { maxLength: 6 },
+);
 
 describe("renderNginxConfig under hostile input", () => {
   it("the oracles tell valid names and ids from invalid ones", () => {
@@ -101,13 +105,14 @@ describe("renderNginxConfig under hostile input", () => {
       expect(validEnvironmentId(bad)).toBe(false);
   });
 
-  it("renders only routes that are entirely valid, each proxied to its own port, with no variable or line a route smuggled in; refuses anything else with GatewayConfigError", () => {
+  it("renders only routes that are entirely valid, each proxied to its own address, with no variable or line a route smuggled in; refuses anything else with GatewayConfigError", () => {
     fc.assert(
       fc.property(routes, (input) => {
         const valid =
           input.every(
             (r) =>
               validHostname(r.hostname) &&
+              (r.upstreamHost === undefined || validUpstreamHost(r.upstreamHost)) &&
               Number.isInteger(r.upstreamPort) &&
               r.upstreamPort >= 1 &&
               r.upstreamPort <= 65535 &&
@@ -122,29 +127,32 @@ describe("renderNginxConfig under hostile input", () => {
           return;
         }
         expect(valid).toBe(true);
-        // every server_name line names one of the routes (or the catch-all), nothing more
-        const names = [...text.matchAll(/^\s*server_name (.*);$/gm)].map((m) => m[1]);
-        for (const name of names) expect(name === "_" || input.some((r) => r.hostname === name)).toBe(true);
-        for (const r of input) expect(text).toContain(`server_name ${r.hostname};`);
-        // each route is one server block for its hostname, proxying to its own port and nothing else
-        const blocks = serverBlocks(text);
+        // the host maps hold the routes' hostnames and nothing more
+        expect([...(mapOf(text, "$edgeplane_http")?.entries.keys() ?? [])].sort()).toEqual(
+          input.map((r) => r.hostname).sort(),
+        );
+        // each route is served by the proxy handler, to its own address and nothing else
         for (const r of input) {
-          const mine = blocks.filter((b) => b.includes(`server_name ${r.hostname};`));
-          expect(mine).toHaveLength(1);
-          expect([...(mine[0] ?? "").matchAll(/proxy_pass (\S+);/g)].map((m) => m[1])).toEqual([
-            `http://127.0.0.1:${r.upstreamPort}`,
-          ]);
-          expect(text).toContain(`# environment ${r.environmentId}\n`);
+          const host = r.upstreamHost ?? "127.0.0.1";
+          expect(handlerFor(text, "http", r.hostname)).toBe("@upstream");
+          expect(upstreamFor(text, r.hostname)).toBe(
+            `${host.includes(":") ? `[${host}]` : host}:${r.upstreamPort}`,
+          );
+          expect(text).toContain(` @upstream; # ${r.environmentId}\n`);
         }
-        expect(blocks).toHaveLength(input.length + 1); // and the catch-all
-        // nothing outside the allow-lists can appear: no variables but the fixed header ones
-        expect([...new Set(text.match(/\$[A-Za-z0-9_]+/g) ?? [])].sort()).toEqual(HEADER_VARIABLES);
-        // every line is a comment, a directive ended by ';', or a block opening or closing, as in an
-        // empty config: no value started a line, a block or a directive of its own
+        // one server for every host, whatever the routes
+        expect(servers(text)).toHaveLength(1);
+        // nothing outside the allow-lists can appear: no variables but the fixed ones
+        expect([...new Set(text.match(/\$[A-Za-z0-9_]+/g) ?? [])].sort()).toEqual(
+          [...HEADER_VARIABLES, ...(input.length > 0 ? ROUTE_VARIABLES : [])].sort(),
+        );
+        // every line is a comment, a directive ended by ';' (a map entry may name its environment
+        // after it), or a block opening or closing, as in an empty config: no value started a line, a
+        // block or a directive of its own
         for (const line of text.split("\n")) {
           const trimmed = line.trim();
           if (trimmed === "" || trimmed.startsWith("#")) continue;
-          expect(trimmed, line).toMatch(/(;|\{|\})$/);
+          expect(trimmed, line).toMatch(/(;|\{|\}|; # env_[0-9a-f]+)$/);
         }
         expect(text.split("{").length).toBe(text.split("}").length);
         expect(text).not.toContain("\u0000");

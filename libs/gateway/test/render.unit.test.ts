@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { GatewayConfigError } from "../src/errors.ts";
-import { type RenderOptions, type Route, renderNginxConfig } from "../src/render.ts";
+import { type RenderOptions, renderNginxConfig } from "../src/render.ts";
+import type { Route } from "../src/route.ts";
+import { handlerFor, locationOf, lookup, mapOf, servers, upstreamFor } from "./config.ts";
 
 const opts: RenderOptions = { dir: "/srv/edgeplane/gateway", listenHost: "127.0.0.1", listenPort: 8080 };
 const a: Route = { hostname: "pr-1.preview.example.com", upstreamPort: 32768, environmentId: "env_0a1b" };
@@ -9,22 +11,44 @@ const b: Route = { hostname: "dev.preview.example.com", upstreamPort: 32769, env
 const route = (override: Partial<Record<keyof Route, unknown>>) => ({ ...a, ...override }) as Route;
 const rejects = (routes: Route[], options: RenderOptions = opts) =>
   expect(() => renderNginxConfig(routes, options)).toThrow(GatewayConfigError);
+/** Where a host's requests go on plain HTTP: its handler and, if proxied, the upstream address. */
+const served = (text: string, host: string) => ({
+  handler: handlerFor(text, "http", host),
+  upstream: upstreamFor(text, host),
+});
 
 describe("renderNginxConfig", () => {
   it("renders the same bytes for the same routes in any order", () => {
     expect(renderNginxConfig([a, b], opts)).toBe(renderNginxConfig([b, a], opts));
   });
 
-  it("renders one server per route, sorted by hostname, with the environment id", () => {
+  it("routes each host by map to its own environment's upstream, in one server for every host", () => {
     const text = renderNginxConfig([a, b], opts);
-    expect(text.indexOf("server_name dev.preview.example.com;")).toBeLessThan(
-      text.indexOf("server_name pr-1.preview.example.com;"),
-    );
+    expect(served(text, a.hostname)).toEqual({ handler: "@upstream", upstream: "127.0.0.1:32768" });
+    expect(served(text, b.hostname)).toEqual({ handler: "@upstream", upstream: "127.0.0.1:32769" });
+    expect(served(text, "pr-2.preview.example.com")).toEqual({ handler: "@unknown", upstream: undefined });
+    // the maps look up the request's host, exact names only for routes
+    expect(mapOf(text, "$edgeplane_http")?.source).toBe("$host");
+    expect(mapOf(text, "$edgeplane_upstream")?.source).toBe("$host");
+    // one server, whatever the number of routes; it proxies to the address the map gave
+    const all = servers(text);
+    expect(all).toHaveLength(1);
+    expect(all[0]?.listen).toBe("127.0.0.1:8080 default_server");
+    expect(locationOf(all[0]?.text ?? "", "/")).toEqual(["error_page 418 = $edgeplane_http;", "return 418;"]);
+    expect(locationOf(all[0]?.text ?? "", "@upstream")).toEqual(["proxy_pass http://$edgeplane_upstream;"]);
+    // the environment is named beside its host, for a reader
+    expect(text).toContain(`    ${a.hostname} @upstream; # env_0a1b\n`);
+  });
+
+  it("logs requests an environment served, for sleep detection", () => {
+    const text = renderNginxConfig([a], opts);
     expect(text).toContain(
-      "  # environment env_0a1b\n  server {\n    listen 127.0.0.1:8080;\n    server_name pr-1.preview.example.com;\n" +
-        "    access_log /srv/edgeplane/gateway/activity.log edgeplane_activity buffer=16k flush=1s;\n" +
-        "    location / {\n      proxy_pass http://127.0.0.1:32768;\n    }\n  }\n",
+      "    access_log /srv/edgeplane/gateway/activity.log edgeplane_activity buffer=16k flush=1s if=$edgeplane_http_activity;\n",
     );
+    const activity = mapOf(text, "$edgeplane_http_activity");
+    expect(activity && lookup(activity, "@upstream")).toBe("1");
+    expect(activity && lookup(activity, "@unknown")).toBe("");
+    expect(renderNginxConfig([], opts)).not.toContain("access_log /");
   });
 
   it("keeps every path nginx writes inside the dir and answers unknown hosts with 404", () => {
@@ -35,12 +59,44 @@ describe("renderNginxConfig", () => {
       expect(text).toContain(`${directive}_temp_path /srv/edgeplane/gateway/temp/`);
     }
     expect(text).toContain("listen 127.0.0.1:8080 default_server;");
-    expect(text).toContain('return 404 "no environment serves this host\\n";');
+    expect(handlerFor(text, "http", "anything.test")).toBe("@unknown");
+    expect(locationOf(servers(text)[0]?.text ?? "", "@unknown")).toEqual([
+      'return 404 "no environment serves this host\\n";',
+    ]);
     expect(text).not.toContain("daemon");
   });
 
-  it("brackets an IPv6 listen address", () => {
-    expect(renderNginxConfig([a], { ...opts, listenHost: "::1" })).toContain("listen [::1]:8080;");
+  it("keeps the proxy headers, WebSocket upgrades and timeouts", () => {
+    const text = renderNginxConfig([a], opts);
+    for (const line of [
+      "proxy_http_version 1.1;",
+      "proxy_set_header Host $host;",
+      "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+      "proxy_set_header X-Forwarded-Proto $scheme;",
+      "proxy_set_header Upgrade $http_upgrade;",
+      "proxy_set_header Connection $connection_upgrade;",
+      "proxy_read_timeout 60s;",
+      "proxy_request_buffering off;",
+    ]) {
+      expect(text).toContain(`  ${line}\n`);
+    }
+  });
+
+  it("brackets IPv6 listen and upstream addresses", () => {
+    const text = renderNginxConfig([route({ upstreamHost: "fd00::5" })], { ...opts, listenHost: "::1" });
+    expect(text).toContain("listen [::1]:8080 default_server;");
+    expect(served(text, a.hostname).upstream).toBe("[fd00::5]:32768");
+  });
+
+  it("escapes hostnames that a map would read as its own parameters", () => {
+    const routes = ["default", "include", "hostnames", "volatile"].map((hostname, i) =>
+      route({ hostname, upstreamPort: 40000 + i }),
+    );
+    const text = renderNginxConfig(routes, opts);
+    expect(text).toContain("    \\default 127.0.0.1:40000;\n");
+    expect(text).toContain("    \\include 127.0.0.1:40001;\n");
+    expect(served(text, "default")).toEqual({ handler: "@upstream", upstream: "127.0.0.1:40000" });
+    expect(mapOf(text, "$edgeplane_http")?.default).toBe("@unknown");
   });
 
   it.each([
@@ -52,6 +108,7 @@ describe("renderNginxConfig", () => {
     "Upper.example.com",
     "~^(.*)$",
     "*.example.com",
+    "\\default",
     "a b.test",
     "-a.test",
     "a-.test",
@@ -65,16 +122,35 @@ describe("renderNginxConfig", () => {
     rejects([route({ hostname })]);
   });
 
-  it("accepts the longest valid hostname", () => {
+  it("accepts the longest valid hostname, with hashes sized for it", () => {
     const hostname = [...Array.from({ length: 3 }, () => "a".repeat(63)), "b".repeat(61)].join(".");
     expect(hostname).toHaveLength(253);
-    expect(renderNginxConfig([route({ hostname })], opts)).toContain(`server_name ${hostname};`);
+    const text = renderNginxConfig([route({ hostname })], opts);
+    expect(served(text, hostname)).toEqual({ handler: "@upstream", upstream: "127.0.0.1:32768" });
+    // an entry takes 8 + align(253 + 2, 8) = 264 bytes, and a bucket needs room for several
+    expect(Number(/map_hash_bucket_size (\d+);/.exec(text)?.[1])).toBeGreaterThanOrEqual(8 + 8 * 264);
+  });
+
+  it("sizes the map hashes for thousands of hosts", () => {
+    const many = Array.from({ length: 5000 }, (_, i) => route({ hostname: `pr-${i}.preview.test` }));
+    const text = renderNginxConfig(many, opts);
+    expect(mapOf(text, "$edgeplane_http")?.entries.size).toBe(5000);
+    expect(Number(/map_hash_max_size (\d+);/.exec(text)?.[1])).toBeGreaterThanOrEqual(2 * 5000);
+    // map sizes are set before the first map, or nginx calls them duplicates
+    expect(text.indexOf("map_hash_max_size")).toBeLessThan(text.indexOf("  map "));
   });
 
   it.each([0, 70000, 65536, -1, 80.5, Number.NaN, "8080", "80; include /etc/passwd"])(
     "rejects upstream port %j",
     (upstreamPort) => {
       rejects([route({ upstreamPort })]);
+    },
+  );
+
+  it.each(["localhost", "10.0.0.1;", "fe80::1%eth0", "1.2.3.04", "10.0.0.1:80", "[::1]", ""])(
+    "rejects upstream address %j",
+    (upstreamHost) => {
+      rejects([route({ upstreamHost })]);
     },
   );
 

@@ -1,0 +1,83 @@
+import { environmentHandler, type Handler, handlerLocation, statusHandler } from "./handlers.ts";
+import type { MapEntry } from "./maps.ts";
+import { compare, type Route, upstreamAddress } from "./route.ts";
+import { siteOf, type TlsContext } from "./sites.ts";
+
+/** A TLS server: one per certificate, found by SNI among the names it lists. */
+export interface TlsServer {
+  certificate: string;
+  /** Sorted; `*.{domain}` for a site's hosts, exact names for routes that wildcard does not bring. */
+  names: string[];
+}
+
+/**
+ * Who serves which host, as data: what the maps and server blocks are rendered from. Routes are
+ * exact keys, project domains `*.{domain}` wildcards (exact names win over wildcards, the longest
+ * wildcard over shorter ones, as in `server_name`).
+ */
+export interface RoutingTable {
+  /** Plain HTTP: a route without a certificate is served, one with a certificate redirected. */
+  http: MapEntry[];
+  /** HTTPS: the hosts of routes and sites with a certificate. */
+  https: MapEntry[];
+  /** Where each awake environment's host is proxied. */
+  upstreams: MapEntry[];
+  /** Hosts under a project's domain: ACME HTTP-01 answers on plain HTTP. */
+  acme: MapEntry[];
+  tlsServers: TlsServer[];
+  httpHandlers: Set<Handler>;
+  httpsHandlers: Set<Handler>;
+}
+
+/** `routes` validated and sorted, `ctx` validated: builds the table. */
+export function routingTable(routes: Route[], ctx: TlsContext): RoutingTable {
+  const table: RoutingTable = {
+    http: [],
+    https: [],
+    upstreams: [],
+    acme: [],
+    tlsServers: [],
+    httpHandlers: new Set(["unknown"]),
+    httpsHandlers: new Set(),
+  };
+  const names = new Map<string, Set<string>>();
+  const serve = (certificate: string, name: string) => {
+    names.set(certificate, (names.get(certificate) ?? new Set()).add(name));
+  };
+  const add = (entries: MapEntry[], handlers: Set<Handler>, key: string, handler: Handler, note?: string) => {
+    entries.push({ key, value: handlerLocation(handler), ...(note === undefined ? {} : { note }) });
+    handlers.add(handler);
+  };
+
+  for (const site of ctx.sites) {
+    const key = `*.${site.domain}`;
+    table.acme.push({ key, value: "@acme" });
+    if (site.certificate === undefined) {
+      add(table.http, table.httpHandlers, key, statusHandler(site.protect));
+      continue;
+    }
+    add(table.http, table.httpHandlers, key, "to_https");
+    add(table.https, table.httpsHandlers, key, statusHandler(site.protect));
+    serve(site.certificate, key);
+  }
+
+  for (const route of routes) {
+    const handler = environmentHandler(route);
+    if (!route.sleeping) table.upstreams.push({ key: route.hostname, value: upstreamAddress(route) });
+    if (route.certificate === undefined) {
+      add(table.http, table.httpHandlers, route.hostname, handler, route.environmentId);
+      continue;
+    }
+    add(table.http, table.httpHandlers, route.hostname, "to_https", route.environmentId);
+    add(table.https, table.httpsHandlers, route.hostname, handler, route.environmentId);
+    // SNI finds the host by its site's wildcard when that sits in the same server; else by name
+    if (siteOf(ctx, route.hostname)?.certificate !== route.certificate)
+      serve(route.certificate, route.hostname);
+  }
+
+  table.tlsServers = [...names]
+    .map(([certificate, served]) => ({ certificate, names: [...served].sort(compare) }))
+    .sort((a, b) => compare(a.certificate, b.certificate));
+  if (table.tlsServers.length > 0) table.httpsHandlers.add("unknown");
+  return table;
+}
