@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError, Option } from "commander";
+import { APP_NAMES, type AppName, parseApps } from "./apps.ts";
 import { ca } from "./commands/ca.ts";
 import { deploy } from "./commands/deploy.ts";
 import { destroy } from "./commands/destroy.ts";
@@ -10,7 +11,6 @@ import { projects } from "./commands/projects.ts";
 import { listProjects, showProject } from "./commands/projects-read.ts";
 import { status } from "./commands/status.ts";
 import { tokens } from "./commands/tokens.ts";
-import { up } from "./commands/up.ts";
 
 const SETTINGS = `
 Settings (flags win over the environment):
@@ -52,7 +52,30 @@ export function buildProgram(): Command {
   program
     .command("up")
     .description("start the API, the workers and the gateway (Ctrl-C stops them all)")
-    .action(() => up());
+    .option(
+      "--only <apps>",
+      `start only these, comma-separated (default: all): ${APP_NAMES.join(", ")}`,
+      parseApps,
+    )
+    .addHelpText(
+      "after",
+      "\nThe gateway (nginx) runs with worker-ingress: one per cluster. With --only nothing is generated:\n" +
+        "the keys come from EDGEPLANE_STATE_DIR (edgeplane keys makes them once) or their variables.\n",
+    )
+    // loaded when used: `up` brings the gateway, the database and the pipeline, which no other command needs
+    .action(async (options: { only?: AppName[] }) => {
+      const { up } = await import("./commands/up.ts");
+      await up(options.only === undefined ? {} : { only: options.only });
+    });
+
+  program
+    .command("keys")
+    .description("make an edgeplane's keys once (never replacing one), and say which app needs each")
+    .option("--dir <dir>", "where (default: EDGEPLANE_STATE_DIR, or .edgeplane)")
+    .action(async (options: { dir?: string }) => {
+      const { keys } = await import("./commands/keys.ts");
+      await keys(options);
+    });
 
   program
     .command("deploy")

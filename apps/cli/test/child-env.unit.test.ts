@@ -2,7 +2,8 @@ import { loadConfig } from "@edgeplane/config";
 import { createSigner, createVerifier, generateSigningKey, parsePublicKeys } from "@edgeplane/queue";
 import { generateCredentialsKeyPair } from "@edgeplane/registry";
 import { describe, expect, it } from "vitest";
-import { APPS, childEnvironment } from "../src/commands/up.ts";
+import { APPS } from "../src/apps.ts";
+import { childEnvironment } from "../src/commands/up.ts";
 
 // Each process `edgeplane up` starts gets the secrets it needs and no others.
 describe("the environment of each child of edgeplane up", () => {

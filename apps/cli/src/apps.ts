@@ -1,0 +1,96 @@
+import { apiEnv, ingressEnv, janitorEnv, notifyEnv, reconcileEnv, stageEnv } from "@edgeplane/config";
+import { InvalidArgumentError } from "commander";
+import type { KeyName } from "./state.ts";
+
+// The apps `edgeplane up` can start, apart from `up` itself (which loads far more), so that every
+// other command (and `up --only`'s check of its names) starts quickly.
+
+/**
+ * Each process `edgeplane up` starts, run as compiled JavaScript (`npm run build:apps`, scripts/build.mjs),
+ * and the keys it needs (see state.ts): from the state dir, or from the variable named beside one,
+ * which wins when set (set empty, it turns what the key is for off).
+ */
+export const APPS = [
+  {
+    name: "api",
+    entry: "apps/api/dist/main.js",
+    schema: apiEnv,
+    keys: {
+      apiKey: null,
+      key: null,
+      credentialsKey: "EDGEPLANE_CREDENTIALS_PUBLIC_KEY",
+      adminToken: "EDGEPLANE_ADMIN_TOKEN",
+    },
+  },
+  {
+    name: "worker-stage",
+    entry: "apps/worker-stage/dist/main.js",
+    schema: stageEnv,
+    keys: { key: null, apiKey: null, credentialsKey: "EDGEPLANE_CREDENTIALS_KEY" },
+  },
+  {
+    name: "worker-reconcile",
+    entry: "apps/worker-reconcile/dist/main.js",
+    schema: reconcileEnv,
+    keys: { key: null, apiKey: null },
+  },
+  {
+    name: "worker-ingress",
+    entry: "apps/worker-ingress/dist/main.js",
+    schema: ingressEnv,
+    keys: { key: null, caKey: "EDGEPLANE_CA_KEY" },
+  },
+  {
+    name: "janitor",
+    entry: "apps/janitor/dist/main.js",
+    schema: janitorEnv,
+    keys: { key: null, apiKey: null },
+  },
+  {
+    name: "worker-github",
+    entry: "apps/worker-github/dist/main.js",
+    schema: notifyEnv,
+    keys: { key: null, apiKey: null },
+  },
+] as const satisfies ReadonlyArray<{
+  name: string;
+  entry: string;
+  schema: unknown;
+  keys: Partial<Record<KeyName, string | null>>;
+}>;
+
+export type AppName = (typeof APPS)[number]["name"];
+export const APP_NAMES: readonly AppName[] = APPS.map((app) => app.name);
+
+/** `--only api,worker-stage`: the apps named, in the order `up` starts them; an unknown name is refused. */
+export function parseApps(list: string): AppName[] {
+  const names = list
+    .split(",")
+    .map((name) => name.trim())
+    .filter(Boolean);
+  const unknown = names.filter((name) => !(APP_NAMES as readonly string[]).includes(name));
+  if (unknown.length > 0 || names.length === 0) {
+    const what =
+      unknown.length > 0 ? `unknown app ${unknown.map((n) => JSON.stringify(n)).join(", ")}` : "no app";
+    throw new InvalidArgumentError(`${what}: the apps are ${APP_NAMES.join(", ")}`);
+  }
+  return APP_NAMES.filter((name) => names.includes(name));
+}
+
+/**
+ * The keys `apps` read from the state dir (no variable gives them), each with who needs it: an app,
+ * and the variable that would give it that key instead (`api (or EDGEPLANE_ADMIN_TOKEN)`).
+ */
+export function keysFromStateDir(
+  apps: ReadonlyArray<(typeof APPS)[number]>,
+  env: Record<string, string | undefined>,
+): Map<KeyName, string[]> {
+  const needed = new Map<KeyName, string[]>();
+  for (const app of apps) {
+    for (const [name, variable] of Object.entries(app.keys) as Array<[KeyName, string | null]>) {
+      if (variable !== null && env[variable] !== undefined) continue;
+      needed.set(name, [...(needed.get(name) ?? []), variable ? `${app.name} (or ${variable})` : app.name]);
+    }
+  }
+  return needed;
+}
