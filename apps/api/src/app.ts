@@ -1,10 +1,10 @@
 import { driverError, isUnavailable } from "@edgeplane/db";
 import { DomainError } from "@edgeplane/domain";
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import { requireToken } from "./auth.ts";
+import { limitBody } from "./body-limit.ts";
 import { registerConsole } from "./console/routes.ts";
 import type { ApiApp, ApiDeps, AppEnv } from "./context.ts";
 import { registerDashboard } from "./dashboard.ts";
@@ -45,17 +45,10 @@ import { rejectInvalid } from "./validate.ts";
 export function createApp(deps: ApiDeps): ApiApp {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: rejectInvalid });
   app.use(requestId());
-  const limit = (maxSize: number) =>
-    bodyLimit({
-      maxSize,
-      onError: () => {
-        throw new DomainError("payload_too_large", `body larger than ${maxSize} bytes`);
-      },
-    });
-  app.use("/v1/*", limit(deps.bodyLimitBytes));
+  app.use("/v1/*", limitBody(deps.bodyLimitBytes));
   // GitHub caps webhook payloads at 25 MB; pull_request bodies are tens of KB
-  app.use("/webhooks/*", limit(Math.max(deps.bodyLimitBytes, 5 * 1024 * 1024)));
-  app.use("/admin/*", limit(deps.bodyLimitBytes));
+  app.use("/webhooks/*", limitBody(Math.max(deps.bodyLimitBytes, 5 * 1024 * 1024)));
+  app.use("/admin/*", limitBody(deps.bodyLimitBytes));
   app.use("*", async (c, next) => {
     const started = performance.now();
     await next();

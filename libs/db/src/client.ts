@@ -2,7 +2,7 @@ import { createResilientPool } from "./resilient.ts";
 
 /** A pool and its drizzle db for a process; it survives a Postgres restart (see resilient.ts). */
 export function createDb(url: string, options: { max?: number } = {}) {
-  return createResilientPool(url, { max: options.max ?? 10 });
+  return createResilientPool(url, { max: options.max ?? 20 });
 }
 export type Db = ReturnType<typeof createDb>["db"];
 export type Sql = ReturnType<typeof createDb>["sql"];

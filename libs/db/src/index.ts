@@ -13,11 +13,16 @@ export {
   ne,
   notInArray,
   or,
+  type SQL,
   sql,
 } from "drizzle-orm";
 export { createDb, type Db, type DbOrTx, type Sql, type Tx } from "./client.ts";
 export { driverError, errorMessage, isUnavailable, isUniqueViolation } from "./errors.ts";
 export { dropDatabase, ensureDatabase, MIGRATIONS_DIR, migrateDatabase } from "./migrate.ts";
+export { type PipelinedTx, pipelinedTransaction } from "./pipelined-transaction.ts";
+export { type PreparedStatement, prepare, runPrepared, statements } from "./prepared.ts";
+export { type RawRow, rowOf } from "./raw.ts";
+export { rowVersion } from "./row-version.ts";
 export { type ApiTokenRow, apiTokens } from "./schema/api-tokens.ts";
 export { type CertificateRow, certificateAuthorities, certificates } from "./schema/certificates.ts";
 export {

@@ -1,5 +1,6 @@
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
+import { registerClient } from "./raw.ts";
 import * as schema from "./schema.ts";
 
 /*
@@ -114,6 +115,7 @@ export function createResilientPool(url: string, options: { max: number; recycle
     apply: (_target, thisArg, args) =>
       Reflect.apply(current.sql as unknown as (...a: unknown[]) => unknown, thisArg, args),
   });
+  registerClient(db, () => current.sql);
 
   return {
     db,

@@ -19,21 +19,31 @@ export async function enqueueNotify(
   );
 }
 
+/**
+ * Enqueues a deployment's stage job, and withdraws the stage jobs of the deployments it superseded
+ * while they were still `queued` (committed as superseded already): a burst of deploys to one
+ * environment leaves the stage worker the latest one, not a backlog of jobs it would only skip. A
+ * job a worker has taken already is left to it (it skips superseded work itself).
+ */
 export async function enqueueStage(
   producer: Producer,
   deployment: { id: string; projectId: string; environmentId: string; generation: number; image: string },
+  superseded: readonly string[] = [],
 ) {
-  await producer.enqueue(
-    QUEUES.stage,
-    {
-      deploymentId: deployment.id,
-      environmentId: deployment.environmentId,
-      projectId: deployment.projectId,
-      generation: deployment.generation,
-      image: deployment.image,
-    },
-    jobIds.stage(deployment.id),
-  );
+  await Promise.all([
+    producer.enqueue(
+      QUEUES.stage,
+      {
+        deploymentId: deployment.id,
+        environmentId: deployment.environmentId,
+        projectId: deployment.projectId,
+        generation: deployment.generation,
+        image: deployment.image,
+      },
+      jobIds.stage(deployment.id),
+    ),
+    superseded.length > 0 ? producer.withdraw(QUEUES.stage, superseded.map(jobIds.stage)) : undefined,
+  ]);
 }
 
 /** The janitor owns teardown: containers, routes, and whatever else the environment holds. */

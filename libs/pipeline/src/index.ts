@@ -3,7 +3,18 @@
 export { composeAppOf, primaryServiceOf } from "./compose.ts";
 export { enqueueNotify, enqueueStage, enqueueTeardown } from "./enqueue.ts";
 export { GATEWAY_CHANNEL, noticeGatewayChange } from "./gateway-notice.ts";
-export { recordDeployment, recordTeardown } from "./intent.ts";
+export {
+  assertHostnameFree,
+  type DeploymentRequest,
+  planDeployment,
+  quotaExceeded,
+  type RecordedDeployment,
+  recordDeployment,
+  recordTeardown,
+  StaleProject,
+  sendDeployment,
+  sendTeardown,
+} from "./intent.ts";
 export { type IngressDeps, routeEnvironment, syncGateway } from "./steps/ingress.ts";
 export { type NotifyDeps, reportToGithub } from "./steps/notify.ts";
 export { type ReconcileDeps, reconcileEnvironment } from "./steps/reconcile.ts";

@@ -1,6 +1,7 @@
 import {
   and,
-  count,
+  type Db,
+  type DeploymentRow,
   deploymentEvents,
   deployments,
   type EnvironmentRow,
@@ -9,10 +10,17 @@ import {
   inArray,
   isUniqueViolation,
   lt,
-  ne,
+  type PipelinedTx,
   type ProjectRow,
+  pipelinedTransaction,
+  prepare,
   projects,
+  rowOf,
+  rowVersion,
+  runPrepared,
+  type SQL,
   sql,
+  statements,
   type Tx,
 } from "@edgeplane/db";
 import {
@@ -25,28 +33,45 @@ import {
   newId,
   parseImageRef,
   UNFINISHED_PHASES,
+  type UnfinishedPhase,
 } from "@edgeplane/domain";
-import type { PgUpdateSetSource } from "drizzle-orm/pg-core";
 import { composeAppOf, planServices, primaryServiceOf, type ServicesRequest } from "./compose.ts";
 
-/** Marks every unfinished deployment of an environment older than `generation` superseded. */
-export async function supersedeOlder(tx: Tx, environmentId: string, generation: number) {
-  const rows = await tx
-    .update(deployments)
-    .set({ status: "superseded", supersededAt: new Date(), statusDetail: null })
-    .where(
-      and(
-        eq(deployments.environmentId, environmentId),
-        lt(deployments.generation, generation),
-        inArray(deployments.status, [...UNFINISHED_PHASES]),
-      ),
-    )
-    .returning({ id: deployments.id });
-  if (rows.length) {
-    await tx
-      .insert(deploymentEvents)
-      .values(rows.map((r) => ({ deploymentId: r.id, phase: "superseded" as const })));
-  }
+/*
+ * Intent writes: what a deploy, a pull request event or a teardown changes in Postgres, each in one
+ * transaction. The hot ones (every deploy request, every webhook delivery) are statements compiled
+ * once (see @edgeplane/db prepare) and sent pipelined (pipelinedTransaction): a redeploy is one
+ * round trip, COMMIT included.
+ */
+
+const placeholder = (name: string) => sql.placeholder(name) as unknown as SQL;
+
+/**
+ * One statement: every unfinished deployment of the environment `environment` selects that is
+ * older than the environment's generation is marked superseded, with a `superseded` event each.
+ * Returns the ids of those that were still `queued`: their stage jobs have not started, so no
+ * worker needs to see them (see enqueueStage).
+ */
+function supersedeOlderStatement(environment: SQL | undefined, now: Date | SQL): SQL {
+  const supersede = (phases: readonly UnfinishedPhase[]) =>
+    statements
+      .update(deployments)
+      .set({ status: "superseded", supersededAt: now, statusDetail: null, updatedAt: now })
+      .from(environments)
+      .where(
+        and(
+          environment,
+          eq(deployments.environmentId, environments.id),
+          lt(deployments.generation, environments.generation),
+          inArray(deployments.status, [...phases]),
+        ),
+      )
+      .returning({ id: deployments.id });
+  const started = UNFINISHED_PHASES.filter((phase) => phase !== "queued");
+  return sql`with queued as ${supersede(["queued"])}, started as ${supersede(started)},
+    events as (insert into ${deploymentEvents} (deployment_id, phase)
+      select id, 'superseded' from queued union all select id, 'superseded' from started)
+    select id from queued`;
 }
 
 /** Refuses an image outside the project's allowed registries/repositories (empty list: any). */
@@ -62,60 +87,6 @@ export function assertImageAllowed(project: ProjectRow, image: string): void {
 
 /** The longest hostname DNS allows (RFC 1035: 253 characters, 63 per label). */
 const MAX_HOSTNAME = 253;
-
-/** A new environment must fit the project's `maxEnvironments`; the project row is locked meanwhile. */
-async function assertRoomForOneMore(tx: Tx, project: ProjectRow): Promise<void> {
-  // no key update: it serializes quota checks, yet never waits on (nor blocks) the key-share locks
-  // foreign keys to the project take, so it cannot deadlock with a concurrent redeploy
-  await tx.select({ id: projects.id }).from(projects).where(eq(projects.id, project.id)).for("no key update");
-  const [row] = await tx
-    .select({ live: count() })
-    .from(environments)
-    .where(and(eq(environments.projectId, project.id), ne(environments.status, "destroyed")));
-  if ((row?.live ?? 0) >= project.maxEnvironments) {
-    throw new DomainError(
-      "quota_exceeded",
-      `project ${project.name} already has ${project.maxEnvironments} environments, its maxEnvironments: destroy one or raise the limit`,
-    );
-  }
-}
-
-/**
- * Inserts the environment, or updates it if it exists. Two requests creating the same environment
- * at once can make the loser trip over the hostname's unique index instead of the (project, name)
- * one the upsert names: the statement is retried then (in a savepoint), and only a hostname held by
- * another project is a conflict.
- */
-async function upsertEnvironment(
-  tx: Tx,
-  project: ProjectRow,
-  hostname: string,
-  values: typeof environments.$inferInsert,
-  set: PgUpdateSetSource<typeof environments>,
-): Promise<EnvironmentRow> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const [env] = await tx.transaction((sp) =>
-        sp
-          .insert(environments)
-          .values(values)
-          .onConflictDoUpdate({ target: [environments.projectId, environments.name], set })
-          .returning(),
-      );
-      if (!env) throw new Error("environment upsert returned nothing");
-      return env;
-    } catch (error) {
-      if (!isUniqueViolation(error)) throw error;
-      const [holder] = await tx
-        .select({ projectId: environments.projectId })
-        .from(environments)
-        .where(eq(environments.hostname, hostname));
-      if ((holder && holder.projectId !== project.id) || attempt >= 2) {
-        throw conflict(`hostname ${hostname} is already used by another project`);
-      }
-    }
-  }
-}
 
 /**
  * The images a deploy asks for: one (`image`) for a single-service project; every service's for a
@@ -159,31 +130,24 @@ function assertServiceHostnames(project: ProjectRow, environment: string): void 
   }
 }
 
-export interface PullRequestFields {
-  pullRequest: number;
-  headSha: string;
-  prState: "open" | "closed";
-  prUpdatedAt: Date;
+/** What a deploy asks of an environment, checked against its project before anything is written. */
+export interface DeploymentPlan {
+  image: string;
+  services: DesiredServices | null;
+  hostname: string;
 }
 
 /**
- * Inside the caller's transaction: upserts the environment with its new intent (generation bumped),
- * inserts the deployment and supersedes older ones. Enqueue with `enqueueStage` (enqueue.ts) after the commit.
+ * The images a deploy runs and the environment's hostname, once the request passed every check of
+ * its project (allowed images, compose services, hostname lengths); throws bad request otherwise.
  */
-export async function recordDeployment(
-  tx: Tx,
-  input: {
-    project: ProjectRow;
-    environment: string;
-    requestedBy: string | null;
-    pullRequest?: PullRequestFields;
-  } & ServicesRequest,
-) {
-  const { project } = input;
+export function planDeployment(
+  project: ProjectRow,
+  input: { environment: string } & ServicesRequest,
+): DeploymentPlan {
   const { image, services } = intendedImages(project, input);
   for (const requested of new Set([image, ...Object.values(services ?? {}).map((s) => s.image)]))
     assertImageAllowed(project, requested);
-  const deploymentId = newId("deployment");
   const hostname = hostnameFor(input.environment, project.domain);
   if (hostname.length > MAX_HOSTNAME) {
     throw badRequest(
@@ -191,59 +155,262 @@ export async function recordDeployment(
     );
   }
   if (services) assertServiceHostnames(project, input.environment);
-  const [existing] = await tx
-    .select({ status: environments.status })
-    .from(environments)
-    .where(and(eq(environments.projectId, project.id), eq(environments.name, input.environment)));
-  if (!existing || existing.status === "destroyed") await assertRoomForOneMore(tx, project);
-  const now = new Date();
-  const env = await upsertEnvironment(
-    tx,
-    project,
-    hostname,
-    {
-      id: newId("environment"),
-      projectId: project.id,
-      name: input.environment,
-      kind: environmentKind(input.environment),
-      hostname,
-      status: "deploying",
-      generation: 1,
-      desiredImage: image,
-      desiredServices: services,
-      currentDeploymentId: deploymentId,
-      lastActivityAt: now,
-      ...input.pullRequest,
-    },
-    {
-      generation: sql`${environments.generation} + 1`,
-      status: "deploying",
-      desiredImage: image,
-      desiredDigest: null,
-      desiredServices: services,
-      currentDeploymentId: deploymentId,
-      destroyedAt: null,
-      lastActivityAt: now,
-      updatedAt: now,
-      ...input.pullRequest,
-    },
+  return { image, services, hostname };
+}
+
+export interface PullRequestFields {
+  pullRequest: number;
+  headSha: string;
+  prState: "open" | "closed";
+  prUpdatedAt: Date;
+}
+
+export interface DeploymentRequest extends ServicesRequest {
+  project: ProjectRow;
+  /**
+   * The version (`xmin`) of the project row the request was checked against: nothing is written
+   * unless the project is still at it (see StaleProject), so the row may come from a cache.
+   */
+  projectVersion: string;
+  environment: string;
+  requestedBy: string | null;
+  pullRequest?: PullRequestFields;
+}
+
+/** The project changed since the row a deploy was checked against was read: check it again. */
+export class StaleProject extends Error {
+  override name = "StaleProject";
+}
+
+const projectVersion = rowVersion(projects);
+
+export interface RecordedDeployment {
+  env: EnvironmentRow;
+  deployment: DeploymentRow;
+  /** Deployments this one superseded before their stage job started (see enqueueStage). */
+  superseded: string[];
+}
+
+/** The columns a pull request event sets on its environment (`PullRequestFields`), and their values. */
+const PULL_REQUEST_COLUMNS = ["pull_request", "head_sha", "pr_state", "pr_updated_at"] as const;
+const PULL_REQUEST_VALUES = sql`${placeholder("pullRequest")}::integer, ${placeholder("headSha")},
+  ${placeholder("prState")}, ${placeholder("prUpdatedAt")}::timestamptz`;
+
+/** The statements of a deploy, compiled once: with a pull request's fields (webhook) or without. */
+function deploymentStatements(withPullRequest: boolean) {
+  const environment = and(
+    eq(environments.projectId, placeholder("projectId")),
+    eq(environments.name, placeholder("environment")),
   );
-  const [deployment] = await tx
-    .insert(deployments)
-    .values({
-      id: deploymentId,
-      projectId: project.id,
-      environmentId: env.id,
-      generation: env.generation,
-      image,
-      services,
-      requestedBy: input.requestedBy,
+  // the environment row as this deploy left it, found by the deployment it now points at
+  const current = and(environment, eq(environments.currentDeploymentId, placeholder("deploymentId")));
+  const projectUnchanged = sql`exists (select 1 from ${projects} where ${projects.id} = ${placeholder("projectId")}
+    and ${projectVersion} = ${placeholder("projectVersion")})`;
+  const prColumns = withPullRequest ? sql.raw(`, ${PULL_REQUEST_COLUMNS.join(", ")}`) : sql``;
+  const prValues = withPullRequest ? sql`, ${PULL_REQUEST_VALUES}` : sql``;
+  const prSet = withPullRequest
+    ? sql.raw(`, ${PULL_REQUEST_COLUMNS.map((c) => `${c} = excluded.${c}`).join(", ")}`)
+    : sql``;
+  return {
+    /** An environment that exists and is not destroyed: its intent replaced, generation bumped. */
+    redeploy: prepare(
+      statements
+        .update(environments)
+        .set({
+          generation: sql`${environments.generation} + 1`,
+          status: "deploying",
+          desiredImage: placeholder("image"),
+          desiredDigest: null,
+          desiredServices: placeholder("services"),
+          currentDeploymentId: placeholder("deploymentId"),
+          destroyedAt: null,
+          lastActivityAt: placeholder("now"),
+          updatedAt: placeholder("now"),
+          ...(withPullRequest
+            ? {
+                pullRequest: placeholder("pullRequest"),
+                headSha: placeholder("headSha"),
+                prState: placeholder("prState"),
+                prUpdatedAt: placeholder("prUpdatedAt"),
+              }
+            : {}),
+        })
+        .where(and(environment, sql`${environments.status} <> 'destroyed'`, projectUnchanged))
+        .returning(),
+    ),
+    /**
+     * Any environment, after LOCK_PROJECT: created, revived or redeployed, unless that would make
+     * one live environment more than the project's `maxEnvironments` (then nothing is written). The
+     * count runs after the project's lock is granted, so concurrent creations cannot both fit.
+     */
+    create: prepare(sql`insert into ${environments} (id, project_id, name, kind, hostname, status,
+        generation, desired_image, desired_services, current_deployment_id, last_activity_at${prColumns})
+      select ${placeholder("environmentId")}, ${placeholder("projectId")}, ${placeholder("environment")},
+        ${placeholder("kind")}, ${placeholder("hostname")}, 'deploying', 1, ${placeholder("image")},
+        ${placeholder("servicesJson")}::jsonb, ${placeholder("deploymentId")}, ${placeholder("now")}::timestamptz${prValues}
+      where ${projectUnchanged} and (
+        (select count(*) from ${environments} where ${environments.projectId} = ${placeholder("projectId")}
+          and ${environments.status} <> 'destroyed') < ${placeholder("maxEnvironments")}
+        or exists (select 1 from ${environments} where ${environment} and ${environments.status} <> 'destroyed'))
+      on conflict (project_id, name) do update set generation = ${environments.generation} + 1,
+        status = 'deploying', desired_image = excluded.desired_image, desired_digest = null,
+        desired_services = excluded.desired_services, current_deployment_id = excluded.current_deployment_id,
+        destroyed_at = null, last_activity_at = excluded.last_activity_at,
+        updated_at = excluded.last_activity_at${prSet}
+      returning *`),
+    deployment: prepare(sql`with deployment as (
+        insert into ${deployments} (id, project_id, environment_id, generation, image, services, requested_by)
+        select ${placeholder("deploymentId")}, ${environments.projectId}, ${environments.id},
+          ${environments.generation}, ${placeholder("image")}, ${placeholder("servicesJson")}::jsonb,
+          ${placeholder("requestedBy")}
+        from ${environments} where ${current}
+        returning *
+      ), queued as (
+        insert into ${deploymentEvents} (deployment_id, phase) select id, 'queued' from deployment
+      )
+      select * from deployment`),
+    supersede: prepare(supersedeOlderStatement(current, placeholder("now"))),
+  };
+}
+
+const DEPLOYMENT = { plain: deploymentStatements(false), pullRequest: deploymentStatements(true) };
+
+/**
+ * Locks the project row for the rest of the transaction: creations of its environments take turns,
+ * so each counts the ones before it. No key update: it never waits on (nor blocks) the key-share
+ * locks foreign keys to the project take, so it cannot deadlock with a concurrent redeploy.
+ * Returns the project's version, as the lock found it.
+ */
+const LOCK_PROJECT = prepare(
+  sql`select ${projectVersion} as version from ${projects}
+    where ${projects.id} = ${placeholder("projectId")} for no key update`,
+);
+
+/**
+ * Sends a deploy's statements on `tx` without waiting between them: the environment's intent
+ * replaced (generation bumped; this takes its row lock), the deployment and its `queued` event
+ * inserted, then, in a statement of its own so that it sees every deployment committed before the
+ * lock was granted, every older unfinished deployment superseded. `redeploy` only touches an
+ * environment that exists and is not destroyed (every deploy but an environment's first);
+ * `create` takes the project's lock and creates or revives it within the project's quota. Resolves
+ * to null, having changed nothing, when there is no such environment or the project changed
+ * (`redeploy`: `create` tells which), or when there is no room for one more (`create`); rejects
+ * with StaleProject, having changed nothing, when `create` finds the project changed. Every
+ * statement is on the wire when this returns, so the caller's COMMIT can follow them in the same
+ * round trip.
+ */
+export function sendDeployment(
+  tx: PipelinedTx,
+  input: DeploymentRequest,
+  plan: DeploymentPlan,
+  mode: "redeploy" | "create",
+  deploymentId = newId("deployment"),
+): Promise<RecordedDeployment | null> {
+  const prepared = input.pullRequest ? DEPLOYMENT.pullRequest : DEPLOYMENT.plain;
+  const values = {
+    projectId: input.project.id,
+    projectVersion: input.projectVersion,
+    environment: input.environment,
+    environmentId: mode === "create" ? newId("environment") : null,
+    kind: environmentKind(input.environment),
+    hostname: plan.hostname,
+    maxEnvironments: input.project.maxEnvironments,
+    deploymentId,
+    image: plan.image,
+    services: plan.services,
+    servicesJson: plan.services === null ? null : JSON.stringify(plan.services),
+    requestedBy: input.requestedBy,
+    now: new Date(),
+    ...input.pullRequest,
+  };
+  const locked = mode === "create" ? tx.send(LOCK_PROJECT, values) : Promise.resolve([]);
+  const written = tx.send(mode === "create" ? prepared.create : prepared.redeploy, values);
+  const deployment = tx.send(prepared.deployment, values);
+  const superseded = tx.send(prepared.supersede, values);
+  return Promise.all([locked, written, deployment, superseded]).then(([[project], [env], [row], old]) => {
+    if (env && row)
+      return {
+        env: rowOf(environments, env),
+        deployment: rowOf(deployments, row),
+        superseded: old.map((r) => String(r.id)),
+      };
+    if (mode === "create" && project?.version !== input.projectVersion) throw new StaleProject();
+    return null;
+  });
+}
+
+export function quotaExceeded(project: ProjectRow): DomainError {
+  return new DomainError(
+    "quota_exceeded",
+    `project ${project.name} already has ${project.maxEnvironments} environments, its maxEnvironments: destroy one or raise the limit`,
+  );
+}
+
+const HOSTNAME_HOLDER = prepare(
+  statements
+    .select({ projectId: environments.projectId })
+    .from(environments)
+    .where(eq(environments.hostname, placeholder("hostname"))),
+);
+
+/**
+ * After a unique violation creating an environment: a hostname held by another project is a
+ * conflict. Held by this one, two requests created the environment at once, and the caller
+ * retries (at most twice), which then redeploys what the other created.
+ */
+export async function assertHostnameFree(db: Db, project: ProjectRow, hostname: string, attempt: number) {
+  const [holder] = await runPrepared(db, HOSTNAME_HOLDER, { hostname });
+  if ((holder && holder.project_id !== project.id) || attempt >= 2) {
+    throw conflict(`hostname ${hostname} is already used by another project`);
+  }
+}
+
+/**
+ * Records a deploy's intent in a transaction of its own, then the caller enqueues its stage job
+ * (`enqueueStage`, enqueue.ts). A redeploy is one round trip; an environment's first deploy a
+ * second one, that creates it within the project's quota. Throws StaleProject, having written
+ * nothing, if the project is no longer at `projectVersion`.
+ */
+export async function recordDeployment(
+  db: Db,
+  input: DeploymentRequest,
+  plan = planDeployment(input.project, input),
+): Promise<RecordedDeployment> {
+  const inOneTransaction = (mode: "redeploy" | "create") =>
+    pipelinedTransaction(db, async (tx) => {
+      const [recorded] = await Promise.all([sendDeployment(tx, input, plan, mode), tx.commit()]);
+      return recorded;
+    });
+  const redeployed = await inOneTransaction("redeploy");
+  if (redeployed) return redeployed;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const created = await inOneTransaction("create");
+      if (!created) throw quotaExceeded(input.project);
+      return created;
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      await assertHostnameFree(db, input.project, plan.hostname, attempt);
+    }
+  }
+}
+
+/** What a teardown sets on an environment that is not already going: no intent, generation bumped. */
+function teardownStatement(environmentId: string, extra: Partial<typeof environments.$inferInsert>) {
+  return statements
+    .update(environments)
+    .set({
+      ...extra,
+      status: "destroying",
+      generation: sql`${environments.generation} + 1`,
+      desiredImage: null,
+      desiredDigest: null,
+      desiredServices: null,
+      currentDeploymentId: null,
+      updatedAt: new Date(),
     })
+    .where(eq(environments.id, environmentId))
     .returning();
-  if (!deployment) throw new Error("deployment insert returned nothing");
-  await tx.insert(deploymentEvents).values({ deploymentId, phase: "queued" });
-  await supersedeOlder(tx, env.id, env.generation);
-  return { env, deployment };
 }
 
 /**
@@ -260,20 +427,27 @@ export async function recordTeardown(
       await tx.update(environments).set(extra).where(eq(environments.id, current.id));
     return null;
   }
-  const [env] = await tx
-    .update(environments)
-    .set({
-      ...extra,
-      status: "destroying",
-      generation: sql`${environments.generation} + 1`,
-      desiredImage: null,
-      desiredDigest: null,
-      desiredServices: null,
-      currentDeploymentId: null,
-    })
-    .where(eq(environments.id, current.id))
-    .returning();
+  const [env] = await tx.execute(teardownStatement(current.id, extra));
   if (!env) throw new Error("environment update returned nothing");
-  await supersedeOlder(tx, env.id, env.generation);
-  return env;
+  await tx.execute(supersedeOlderStatement(eq(environments.id, current.id), new Date()));
+  return rowOf(environments, env);
+}
+
+/** `recordTeardown` as statements sent on a pipelined transaction. */
+export function sendTeardown(
+  tx: PipelinedTx,
+  current: EnvironmentRow,
+  extra: Partial<typeof environments.$inferInsert> = {},
+): Promise<EnvironmentRow | null> {
+  if (current.status === "destroyed" || current.status === "destroying") {
+    if (Object.keys(extra).length)
+      tx.send(statements.update(environments).set(extra).where(eq(environments.id, current.id)));
+    return Promise.resolve(null);
+  }
+  const updated = tx.send(teardownStatement(current.id, extra));
+  const superseded = tx.send(supersedeOlderStatement(eq(environments.id, current.id), new Date()));
+  return Promise.all([updated, superseded]).then(([[env]]) => {
+    if (!env) throw new Error("environment update returned nothing");
+    return rowOf(environments, env);
+  });
 }

@@ -12,26 +12,36 @@ export function bestEffortProducer(
   producer: Producer,
   options: { log: Logger; timeoutMs: number },
 ): Producer {
+  // the call, bounded by the timeout; a failure is logged, never thrown
+  const bounded = async (call: Promise<void>, onFailure: (message: string) => void) => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`timed out after ${options.timeoutMs}ms`)),
+        options.timeoutMs,
+      );
+    });
+    try {
+      await Promise.race([call, timeout]);
+    } catch (error) {
+      onFailure((error as Error).message);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
   return {
-    async enqueue(queue, input, jobId, jobOptions) {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`enqueue timed out after ${options.timeoutMs}ms`)),
-          options.timeoutMs,
-        );
-      });
-      try {
-        await Promise.race([producer.enqueue(queue, input, jobId, jobOptions), timeout]);
-      } catch (error) {
+    enqueue: (queue, input, jobId, jobOptions) =>
+      bounded(producer.enqueue(queue, input, jobId, jobOptions), (err) =>
+        options.log.warn({ queue, jobId, err }, "enqueue failed after commit; the resync will enqueue it"),
+      ),
+    // a job left behind costs a worker a skip, nothing more
+    withdraw: (queue, jobIds) =>
+      bounded(producer.withdraw(queue, jobIds), (err) =>
         options.log.warn(
-          { queue, jobId, err: (error as Error).message },
-          "enqueue failed after commit; the resync will enqueue it",
-        );
-      } finally {
-        clearTimeout(timer);
-      }
-    },
+          { queue, jobs: jobIds.length, err },
+          "superseded jobs not withdrawn; workers skip them",
+        ),
+      ),
     close: () => producer.close(),
   };
 }

@@ -29,6 +29,11 @@ export function createRedis(url: string, options: { failFast?: boolean } = {}): 
 
 export interface Producer {
   enqueue(queue: QueueName, input: EnvelopeInput, jobId: string, options?: JobsOptions): Promise<void>;
+  /**
+   * Removes jobs no longer wanted (their work was superseded in Postgres) unless a worker holds
+   * them already; ids that are not there are ignored.
+   */
+  withdraw(queue: QueueName, jobIds: readonly string[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -60,6 +65,11 @@ export function createProducer(options: {
       // bound to where it goes: the same signed data under another queue or job id is refused
       const data = options.signer.sign(input, { queue: name, jobId });
       await queueFor(name).add(name, data, { ...jobOptions, jobId });
+    },
+    async withdraw(name, jobIds) {
+      const queue = queueFor(name);
+      // removal refuses a job a worker holds (its lock): that one runs, and skips superseded work
+      await Promise.all(jobIds.map((jobId) => queue.remove(jobId, { removeChildren: false })));
     },
     async close() {
       await Promise.all([...queues.values()].map((q) => q.close()));

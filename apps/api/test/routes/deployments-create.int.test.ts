@@ -84,7 +84,7 @@ describe("POST /v1/deployments", () => {
     first = { id, environmentId: env?.id };
   });
 
-  it("a second deploy to the same environment is generation 2 and supersedes the first", async () => {
+  it("a second deploy to the same environment is generation 2, supersedes the first and withdraws its waiting stage job", async () => {
     const jobsBefore = await h.allJobCounts();
     const res = await h.call("POST", "/v1/deployments", {
       token: ciWeb.token,
@@ -110,10 +110,9 @@ describe("POST /v1/deployments", () => {
       desired_image: "ghcr.io/acme/web:sha-2",
     });
     expect(await h.count("environments")).toBeGreaterThan(0);
-    expect(await h.allJobCounts()).toEqual({
-      ...jobsBefore,
-      [QUEUES.stage]: (jobsBefore[QUEUES.stage] ?? 0) + 1,
-    });
+    // no worker took the first deployment's stage job: it is withdrawn, the new one takes its place
+    expect(await h.allJobCounts()).toEqual(jobsBefore);
+    expect(await h.queue(QUEUES.stage).getJob(jobIds.stage(first.id))).toBeUndefined();
     const job = await h.queue(QUEUES.stage).getJob(jobIds.stage(res.body.id));
     expect(h.verify(job?.data)).toMatchObject({ deploymentId: res.body.id, generation: 2 });
 
@@ -249,6 +248,38 @@ describe("POST /v1/deployments", () => {
     expect((await h.call("DELETE", "/v1/projects/small/environments/pr-1")).status).toBe(202);
     await h.sql`update environments set status = 'destroyed' where name = 'pr-1' and project_id = ${created.body.id}`;
     await deploy(h.adminToken, "small", "pr-3", image);
+  });
+
+  it("checks each deploy against the project as it is now, not as a previous deploy read it", async () => {
+    const created = await h.call("POST", "/v1/projects", {
+      json: { name: "fenced", domain: "fenced.test", port: 8080 },
+    });
+    expect(created.status, created.text).toBe(201);
+    await deploy(h.adminToken, "fenced", "pr-1", image);
+    // the project changes after this process read it for the deploy above
+    const updated = await h.call("PATCH", "/v1/projects/fenced", {
+      json: { allowedImages: ["registry.example/other"] },
+    });
+    expect(updated.status, updated.text).toBe(200);
+    const res = await refused(
+      "POST",
+      "/v1/deployments",
+      { json: { project: "fenced", environment: "pr-1", image } },
+      400,
+      "bad_request",
+    );
+    expect(res.body.error.message).toContain("allowedImages");
+    // changed behind the API's back (no verb at all): a redeploy still sees it, a new environment too
+    await h.sql`update projects set allowed_images = '{}' where name = 'fenced'`;
+    await deploy(h.adminToken, "fenced", "pr-1", image);
+    await h.sql`update projects set max_environments = 1 where name = 'fenced'`;
+    await refused(
+      "POST",
+      "/v1/deployments",
+      { json: { project: "fenced", environment: "pr-2", image } },
+      409,
+      "quota_exceeded",
+    );
   });
 
   it("refuses a hostname longer than DNS allows, at deploy as at project creation", async () => {

@@ -1,9 +1,9 @@
-import { environmentName, imageReference, projectName } from "@edgeplane/domain";
-import { enqueueStage, recordDeployment } from "@edgeplane/pipeline";
+import { DomainError, environmentName, imageReference, projectName } from "@edgeplane/domain";
+import { enqueueStage, recordDeployment, StaleProject } from "@edgeplane/pipeline";
 import { z } from "zod";
 import { authorize, type Principal } from "../auth/principal.ts";
 import type { ServiceContext } from "../context.ts";
-import { findProjectByName } from "../projects/find.ts";
+import { findProjectForWrite } from "../projects/find.ts";
 import { envVarName, serviceName } from "../projects/schemas.ts";
 import { deploymentView } from "../views.ts";
 
@@ -31,8 +31,12 @@ export const requestDeploymentInput = z.strictObject({
 export type RequestDeploymentInput = z.infer<typeof requestDeploymentInput>;
 
 /**
- * Records the intent (environment + deployment rows, generation bumped) in one transaction,
- * then enqueues the signed stage job. The caller answers 202 only after this resolves.
+ * Records the intent (environment + deployment rows, generation bumped, older deployments
+ * superseded) in one transaction, then enqueues the signed stage job. The caller answers 202 only
+ * after this resolves. A redeploy is one round trip to Postgres, its statements and COMMIT
+ * pipelined (see recordDeployment): the project comes from what this process last read of it, and
+ * the writes only happen if that is still the project's current version; if not, it is read again
+ * and the request checked again. A request is only ever refused on the grounds of a fresh read.
  */
 export async function requestDeployment({
   ctx,
@@ -43,19 +47,26 @@ export async function requestDeployment({
   principal: Principal;
   input: RequestDeploymentInput;
 }) {
-  const { project, env, deployment } = await ctx.db.transaction(async (tx) => {
-    const project = await findProjectByName(tx, input.project);
-    authorize(principal, "deploy", project.id);
-    const recorded = await recordDeployment(tx, {
-      project,
-      environment: input.environment,
-      image: input.image,
-      images: input.images,
-      env: input.env,
-      requestedBy: principal.tokenId,
-    });
-    return { project, ...recorded };
-  });
-  await enqueueStage(ctx.producer, deployment);
-  return deploymentView(deployment, env, project, ctx.urls);
+  for (let attempt = 0; ; attempt++) {
+    const project = await findProjectForWrite(ctx.db, input.project, { fresh: attempt > 0 });
+    try {
+      authorize(principal, "deploy", project.row.id);
+      const { env, deployment, superseded } = await recordDeployment(ctx.db, {
+        project: project.row,
+        projectVersion: project.version,
+        environment: input.environment,
+        image: input.image,
+        images: input.images,
+        env: input.env,
+        requestedBy: principal.tokenId,
+      });
+      await enqueueStage(ctx.producer, deployment, superseded);
+      return deploymentView(deployment, env, project.row, ctx.urls);
+    } catch (error) {
+      // the project changed meanwhile (nothing was written), or a refusal rests on a cached row:
+      // again with the project as it is now
+      const recheck = error instanceof StaleProject || (error instanceof DomainError && project.cached);
+      if (!recheck || attempt >= 2) throw error;
+    }
+  }
 }

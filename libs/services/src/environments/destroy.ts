@@ -19,9 +19,9 @@ export async function destroyEnvironment({
   principal: Principal;
   input: { project: string; environment: string };
 }) {
-  const { project, env, changed } = await ctx.db.transaction(async (tx) => {
-    const project = await findProjectByName(tx, projectName);
-    authorize(principal, "deploy", project.id);
+  const project = await findProjectByName(ctx.db, projectName);
+  authorize(principal, "deploy", project.id);
+  const { env, changed } = await ctx.db.transaction(async (tx) => {
     const [current] = await tx
       .select()
       .from(environments)
@@ -29,7 +29,7 @@ export async function destroyEnvironment({
       .for("update");
     if (!current) throw notFound(`environment '${name}'`);
     const env = await recordTeardown(tx, current);
-    return { project, env: env ?? current, changed: env !== null };
+    return { env: env ?? current, changed: env !== null };
   });
   if (changed) await enqueueTeardown(ctx.producer, env);
   return environmentView(env, project, ctx.urls);

@@ -4,9 +4,18 @@ import {
   type EnvironmentRow,
   environments,
   eq,
+  isUniqueViolation,
+  type PipelinedTx,
   type ProjectRow,
+  pipelinedTransaction,
+  prepare,
   projects,
-  type Tx,
+  rowOf,
+  rowVersion,
+  runPrepared,
+  type SQL,
+  sql,
+  statements,
   webhookDeliveries,
 } from "@edgeplane/db";
 import { badRequest, DomainError, hostnameFor, newId, notFound } from "@edgeplane/domain";
@@ -20,11 +29,15 @@ import {
   WebhookPayloadError,
 } from "@edgeplane/github";
 import {
+  assertHostnameFree,
   enqueueNotify,
   enqueueStage,
   enqueueTeardown,
-  recordDeployment,
-  recordTeardown,
+  planDeployment,
+  quotaExceeded,
+  StaleProject,
+  sendDeployment,
+  sendTeardown,
 } from "@edgeplane/pipeline";
 import { z } from "zod";
 import type { ServiceContext } from "../context.ts";
@@ -47,11 +60,78 @@ export type WebhookOutcome = z.infer<typeof webhookOutcomeSchema>;
 
 const DELIVERY_ID = /^[A-Za-z0-9-]{1,64}$/;
 
+const placeholder = (name: string) => sql.placeholder(name) as unknown as SQL;
+
+// the statements every delivery runs, compiled once
+const LINKED_PROJECTS = prepare(
+  sql`select *, ${rowVersion(projects)} as version from ${projects}
+    where ${projects.repository} = ${placeholder("repository")}`,
+);
+const RECORD_DELIVERY = prepare(
+  statements
+    .insert(webhookDeliveries)
+    .values({
+      id: placeholder("id"),
+      event: placeholder("event"),
+      repository: placeholder("repository"),
+      outcome: "received",
+      bodySha256: placeholder("bodySha256"),
+    })
+    .onConflictDoNothing()
+    .returning({ id: webhookDeliveries.id }),
+);
+const LOCK_ENVIRONMENT = prepare(
+  statements
+    .select()
+    .from(environments)
+    .where(
+      and(eq(environments.projectId, placeholder("projectId")), eq(environments.name, placeholder("name"))),
+    )
+    .for("update"),
+);
+const RECORD_OUTCOME = prepare(
+  statements
+    .update(webhookDeliveries)
+    .set({ outcome: placeholder("outcome") })
+    .where(eq(webhookDeliveries.id, placeholder("id"))),
+);
+const SEEN_PENDING = prepare(
+  statements
+    .update(environments)
+    .set({
+      pullRequest: placeholder("pullRequest"),
+      headSha: placeholder("headSha"),
+      prState: placeholder("prState"),
+      prUpdatedAt: placeholder("prUpdatedAt"),
+      lastActivityAt: placeholder("now"),
+      updatedAt: placeholder("now"),
+    })
+    .where(eq(environments.id, placeholder("id")))
+    .returning(),
+);
+
+/** A project linked to the delivery's repository, and the version of its row as read. */
+interface LinkedProject {
+  project: ProjectRow;
+  version: string;
+}
+
+/** A result wanted after the commit, or by nobody if the transaction fails: never an unhandled rejection. */
+function later<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => {});
+  return promise;
+}
+
 /**
  * A GitHub webhook: verified against the linked projects' secrets (constant time), recorded by
  * delivery id (a redelivery does nothing twice), and turned into intent in one transaction. Only
  * then are jobs enqueued, so the answer comes well within GitHub's 10 seconds. A public verb, so
  * it takes no principal: the signature, checked here, is the delivery's only credential.
+ *
+ * The transaction is pipelined: the delivery's record and the lock on each linked project's
+ * environment go out together; what the event does to each is decided from what they return and
+ * goes out with the delivery's outcome and COMMIT (first waiting, only when an environment is
+ * created, for the project's quota to say yes).
  */
 export async function receiveGithubWebhook({
   ctx,
@@ -73,21 +153,25 @@ export async function receiveGithubWebhook({
   const repository = (body as { repository?: { full_name?: unknown } })?.repository?.full_name;
   if (typeof repository !== "string") throw badRequest("payload names no repository");
 
-  const linked = await ctx.db
-    .select()
-    .from(projects)
-    .where(eq(projects.repository, repository.toLowerCase()));
-  if (linked.length === 0) throw notFound(`no project is linked to repository ${repository}`);
-  const verified: ProjectRow[] = [];
-  for (const project of linked) {
-    if (
-      project.webhookSecret &&
-      (await verifyWebhookSignature(project.webhookSecret, rawBody, headers.signature))
-    ) {
-      verified.push(project);
+  // the linked projects whose secret signed the body, each with the version its row was read at
+  const verifiedProjects = async () => {
+    const linked = await runPrepared(ctx.db, LINKED_PROJECTS, { repository: repository.toLowerCase() });
+    if (linked.length === 0) throw notFound(`no project is linked to repository ${repository}`);
+    const verified: LinkedProject[] = [];
+    for (const raw of linked) {
+      const project = rowOf(projects, raw);
+      if (
+        project.webhookSecret &&
+        (await verifyWebhookSignature(project.webhookSecret, rawBody, headers.signature))
+      ) {
+        verified.push({ project, version: String(raw.version) });
+      }
     }
-  }
-  if (verified.length === 0) throw new DomainError("unauthorized", "missing or invalid X-Hub-Signature-256");
+    if (verified.length === 0)
+      throw new DomainError("unauthorized", "missing or invalid X-Hub-Signature-256");
+    return verified;
+  };
+  let verified = await verifiedProjects();
 
   let event: ReturnType<typeof parseGithubEvent>;
   try {
@@ -97,61 +181,90 @@ export async function receiveGithubWebhook({
     throw error;
   }
 
-  const after: Array<() => Promise<void>> = [];
-  const result = await ctx.db.transaction(async (tx) => {
-    const [fresh] = await tx
-      .insert(webhookDeliveries)
-      .values({
-        id: headers.delivery ?? "",
-        event: headers.event ?? "",
-        repository,
-        outcome: "received",
-        // the signature covers the body, not the delivery id: the same body under a new id is a replay
-        bodySha256: createHash("sha256").update(rawBody).digest("hex"),
-      })
-      .onConflictDoNothing()
-      .returning();
-    if (!fresh) return { duplicate: true, outcomes: [] };
-    const outcomes: WebhookOutcome[] = [];
-    for (const project of verified) {
-      if (event.kind === "ping") outcomes.push({ project: project.name, action: "pong" });
-      else if (event.kind === "ignored")
-        outcomes.push({ project: project.name, action: "ignored", reason: headers.event });
-      else outcomes.push(await applyPullRequest(tx, ctx, project, event.payload, after));
+  const delivery = {
+    id: headers.delivery,
+    event: headers.event,
+    repository,
+    // the signature covers the body, not the delivery id: the same body under a new id is a replay
+    bodySha256: createHash("sha256").update(rawBody).digest("hex"),
+  };
+  for (let attempt = 0; ; attempt++) {
+    const after: Array<() => Promise<void>> = [];
+    try {
+      if (attempt > 0) verified = await verifiedProjects();
+      const result = await pipelinedTransaction(ctx.db, async (tx) => {
+        const recorded = tx.send(RECORD_DELIVERY, delivery);
+        const name = event.kind === "pull_request" ? `pr-${event.payload.number}` : "";
+        const locked = verified.map(({ project }) =>
+          event.kind === "pull_request"
+            ? tx.send(LOCK_ENVIRONMENT, { projectId: project.id, name })
+            : Promise.resolve([]),
+        );
+        const [[fresh], ...current] = await Promise.all([recorded, ...locked]);
+        if (!fresh) return { duplicate: true, outcomes: [] };
+        const outcomes: WebhookOutcome[] = [];
+        const confirmations: Array<Promise<unknown>> = [];
+        verified.forEach(({ project, version }, i) => {
+          if (event.kind === "ping") outcomes.push({ project: project.name, action: "pong" });
+          else if (event.kind === "ignored")
+            outcomes.push({ project: project.name, action: "ignored", reason: delivery.event });
+          else {
+            const [row] = current[i] ?? [];
+            const env = row ? rowOf(environments, row) : undefined;
+            const applied = applyPullRequest(tx, ctx, { project, version }, event.payload, env, after);
+            outcomes.push(applied.outcome);
+            if (applied.confirmation) confirmations.push(applied.confirmation);
+          }
+        });
+        await Promise.all(confirmations);
+        tx.send(RECORD_OUTCOME, {
+          id: delivery.id,
+          outcome: outcomes
+            .map((o) => `${o.project}:${o.action}`)
+            .join(",")
+            .slice(0, 500),
+        });
+        await tx.commit();
+        return { duplicate: false, outcomes };
+      });
+      for (const job of after) await job();
+      return result;
+    } catch (error) {
+      // a project changed since it was read: nothing was written; again with the projects as they are
+      if (error instanceof StaleProject && attempt < 2) continue;
+      // another delivery created the environment at the same moment; or a hostname taken elsewhere
+      if (!isUniqueViolation(error) || event.kind !== "pull_request") throw error;
+      for (const { project } of verified)
+        await assertHostnameFree(
+          ctx.db,
+          project,
+          hostnameFor(`pr-${event.payload.number}`, project.domain),
+          attempt,
+        );
     }
-    await tx
-      .update(webhookDeliveries)
-      .set({
-        outcome: outcomes
-          .map((o) => `${o.project}:${o.action}`)
-          .join(",")
-          .slice(0, 500),
-      })
-      .where(eq(webhookDeliveries.id, headers.delivery ?? ""));
-    return { duplicate: false, outcomes };
-  });
-  for (const job of after) await job();
-  return result;
+  }
 }
 
-async function applyPullRequest(
-  tx: Tx,
+/**
+ * Sends what a pull request event does to one project's environment (`current`, locked), and
+ * says so. Jobs to enqueue once committed go to `after`; a `confirmation` must resolve before the
+ * commit (a new environment, within the project's quota).
+ */
+function applyPullRequest(
+  tx: PipelinedTx,
   ctx: ServiceContext,
-  project: ProjectRow,
+  { project, version }: LinkedProject,
   event: PullRequestEvent,
+  current: EnvironmentRow | undefined,
   after: Array<() => Promise<void>>,
-): Promise<WebhookOutcome> {
+): { outcome: WebhookOutcome; confirmation?: Promise<unknown> } {
   const name = `pr-${event.number}`;
-  const [current] = await tx
-    .select()
-    .from(environments)
-    .where(and(eq(environments.projectId, project.id), eq(environments.name, name)))
-    .for("update");
   const lastSeen =
     current?.prUpdatedAt && current.prState
       ? { updatedAt: current.prUpdatedAt, state: current.prState }
       : null;
-  if (isStale(event, lastSeen)) return { project: project.name, environment: name, action: "stale" };
+  if (isStale(event, lastSeen))
+    return { outcome: { project: project.name, environment: name, action: "stale" } };
 
   const seen = seenFrom(event);
   const prFields = {
@@ -169,89 +282,124 @@ async function applyPullRequest(
   });
 
   if (decision.action === "teardown") {
+    const outcome = {
+      project: project.name,
+      environment: name,
+      action: "teardown",
+      reason: decision.reason,
+    } as const;
     if (!current) {
       // remember the close, so a late `opened` or `synchronize` cannot create the preview
-      await tx.insert(environments).values({
-        id: newId("environment"),
-        projectId: project.id,
-        name,
-        kind: "preview",
-        hostname: hostnameFor(name, project.domain),
-        status: "destroyed",
-        destroyedAt: new Date(),
-        ...prFields,
-      });
-      return { project: project.name, environment: name, action: "teardown", reason: decision.reason };
+      tx.send(
+        statements.insert(environments).values({
+          id: newId("environment"),
+          projectId: project.id,
+          name,
+          kind: "preview",
+          hostname: hostnameFor(name, project.domain),
+          status: "destroyed",
+          destroyedAt: new Date(),
+          ...prFields,
+        }),
+      );
+      return { outcome };
     }
-    const env = await recordTeardown(tx, current, prFields);
-    if (env) after.push(() => enqueueTeardown(ctx.producer, env));
-    return { project: project.name, environment: name, action: "teardown", reason: decision.reason };
+    const env = later(sendTeardown(tx, current, prFields));
+    after.push(async () => {
+      const torn = await env;
+      if (torn) await enqueueTeardown(ctx.producer, torn);
+    });
+    return { outcome };
   }
 
   if (decision.action === "skip") {
-    if (current) await tx.update(environments).set(prFields).where(eq(environments.id, current.id));
-    return { project: project.name, environment: name, action: "skip", reason: decision.reason };
+    if (current)
+      tx.send(
+        statements
+          .update(environments)
+          .set({ ...prFields, updatedAt: new Date() })
+          .where(eq(environments.id, current.id)),
+      );
+    return { outcome: { project: project.name, environment: name, action: "skip", reason: decision.reason } };
   }
 
   if (decision.deploy) {
-    const { env, deployment } = await recordDeployment(tx, {
+    const request = {
       project,
+      projectVersion: version,
       environment: name,
       image: decision.deploy.image,
       images: decision.deploy.images,
       requestedBy: null,
       pullRequest: prFields,
-    });
+    };
+    const plan = planDeployment(project, request);
+    const live = current !== undefined && current.status !== "destroyed";
+    const deploymentId = newId("deployment");
+    const recorded = later(
+      sendDeployment(tx, request, plan, live ? "redeploy" : "create", deploymentId).then((r) => {
+        if (!r) throw quotaExceeded(project);
+        return r;
+      }),
+    );
     after.push(async () => {
-      await enqueueStage(ctx.producer, deployment);
+      const { env, deployment, superseded } = await recorded;
+      await enqueueStage(ctx.producer, deployment, superseded);
       await enqueueNotify(ctx.producer, env, deployment.id, "queued", deployment.image);
     });
-    return { project: project.name, environment: name, action: "deploy", deploymentId: deployment.id };
+    return {
+      outcome: { project: project.name, environment: name, action: "deploy", deploymentId },
+      ...(live ? {} : { confirmation: recorded }),
+    };
   }
 
   // no image template: make the environment visible now and wait for CI's deploy request
-  const env = await ensurePending(tx, project, name, current, prFields);
-  after.push(() => enqueueNotify(ctx.producer, env, null, "pending"));
+  const env = later(sendPending(tx, project, name, current, prFields));
+  after.push(async () => enqueueNotify(ctx.producer, await env, null, "pending"));
   return {
-    project: project.name,
-    environment: name,
-    action: "ensure",
-    reason: "waiting for a deploy request",
+    outcome: {
+      project: project.name,
+      environment: name,
+      action: "ensure",
+      reason: "waiting for a deploy request",
+    },
   };
 }
 
-async function ensurePending(
-  tx: Tx,
+/** The environment of a pull request with no image yet: created `pending`, or brought up to date. */
+function sendPending(
+  tx: PipelinedTx,
   project: ProjectRow,
   name: string,
   current: EnvironmentRow | undefined,
   prFields: Partial<typeof environments.$inferInsert>,
 ): Promise<EnvironmentRow> {
   const now = new Date();
-  if (!current) {
-    const [row] = await tx
-      .insert(environments)
-      .values({
-        id: newId("environment"),
-        projectId: project.id,
-        name,
-        kind: "preview",
-        hostname: hostnameFor(name, project.domain),
-        status: "pending",
-        lastActivityAt: now,
-        ...prFields,
-      })
-      .returning();
-    if (!row) throw new Error("environment insert returned nothing");
-    return row;
-  }
-  // a teardown under way finishes first; CI's next deploy request brings the environment back
-  const revived = current.status === "destroyed";
-  const [row] = await tx
-    .update(environments)
-    .set({ ...prFields, lastActivityAt: now, ...(revived ? { status: "pending", destroyedAt: null } : {}) })
-    .where(eq(environments.id, current.id))
-    .returning();
-  if (!row) throw new Error("environment update returned nothing");
-  return row;
+  const statement = !current
+    ? statements
+        .insert(environments)
+        .values({
+          id: newId("environment"),
+          projectId: project.id,
+          name,
+          kind: "preview",
+          hostname: hostnameFor(name, project.domain),
+          status: "pending",
+          lastActivityAt: now,
+          ...prFields,
+        })
+        .returning()
+    : // a teardown under way finishes first; CI's next deploy request brings the environment back
+      current.status === "destroyed"
+      ? statements
+          .update(environments)
+          .set({ ...prFields, lastActivityAt: now, updatedAt: now, status: "pending", destroyedAt: null })
+          .where(eq(environments.id, current.id))
+          .returning()
+      : null;
+  const rows = statement ? tx.send(statement) : tx.send(SEEN_PENDING, { ...prFields, id: current?.id, now });
+  return rows.then(([row]) => {
+    if (!row) throw new Error("environment write returned nothing");
+    return rowOf(environments, row);
+  });
 }

@@ -1,9 +1,59 @@
-import { type DbOrTx, eq, projects } from "@edgeplane/db";
+import {
+  type Db,
+  type ProjectRow,
+  prepare,
+  projects,
+  rowOf,
+  rowVersion,
+  runPrepared,
+  sql,
+} from "@edgeplane/db";
 import { notFound } from "@edgeplane/domain";
 
-/** The project row by name, or not found: what verbs look up before they authorize. */
-export async function findProjectByName(db: DbOrTx, name: string) {
-  const [row] = await db.select().from(projects).where(eq(projects.name, name)).limit(1);
-  if (!row) throw notFound(`project '${name}'`);
-  return row;
+// drizzle selects either whole tables or named fields: every column, and the version beside them
+const WITH_VERSION = prepare(
+  sql`select *, ${rowVersion(projects)} as version from ${projects} where ${projects.name} = ${sql.placeholder("name")} limit 1`,
+);
+
+async function lookUp(db: Db, name: string): Promise<{ row: ProjectRow; version: string }> {
+  const [raw] = await runPrepared(db, WITH_VERSION, { name });
+  if (!raw) throw notFound(`project '${name}'`);
+  return { row: rowOf(projects, raw), version: String(raw.version) };
+}
+
+/**
+ * The project row by name, or not found: what verbs look up before they authorize (a statement
+ * prepared once).
+ */
+export async function findProjectByName(db: Db, name: string): Promise<ProjectRow> {
+  return (await lookUp(db, name)).row;
+}
+
+/** Projects by name, per db, as deploys last read them; bounded (the whole map goes past the bound). */
+const known = new WeakMap<Db, Map<string, { row: ProjectRow; version: string }>>();
+const KNOWN_AT_MOST = 1000;
+
+/**
+ * The project row by name with its version, as last read by this process (`cached`), for a verb
+ * whose writes are guarded by that version (a deploy: see StaleProject). `fresh` reads it again,
+ * as the verb does once its guard found the project changed, and before it refuses anything on
+ * the grounds of a cached row. A project never read is read now.
+ */
+export async function findProjectForWrite(
+  db: Db,
+  name: string,
+  options: { fresh?: boolean } = {},
+): Promise<{ row: ProjectRow; version: string; cached: boolean }> {
+  let byName = known.get(db);
+  if (!byName) {
+    byName = new Map();
+    known.set(db, byName);
+  }
+  const cached = options.fresh ? undefined : byName.get(name);
+  if (cached) return { ...cached, cached: true };
+  byName.delete(name);
+  const found = await lookUp(db, name);
+  if (byName.size >= KNOWN_AT_MOST) byName.clear();
+  byName.set(name, found);
+  return { ...found, cached: false };
 }
