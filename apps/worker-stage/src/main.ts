@@ -31,6 +31,8 @@ try {
         platform: hostPlatform(),
         pullAuth: primaryPullAuth(artifact),
         credentialsKey: env.EDGEPLANE_CREDENTIALS_KEY,
+        instance: env.EDGEPLANE_INSTANCE,
+        pool: { cidr: env.EDGEPLANE_NETWORK_POOL, prefix: env.EDGEPLANE_NETWORK_PREFIX },
       });
     },
   });

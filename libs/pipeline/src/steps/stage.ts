@@ -2,6 +2,7 @@ import type { DeploymentRow, EnvironmentRow, ProjectRow } from "@edgeplane/db";
 import { type DesiredServices, parseImageRef } from "@edgeplane/domain";
 import type { WorkerDeps } from "@edgeplane/queue";
 import { type JobContext, jobIds, QUEUES } from "@edgeplane/queue";
+import { ensureEnvironmentNetwork, type NetworkPool } from "../network.ts";
 import { markPhase, updateEnvironmentAt } from "../state.ts";
 import { runStep } from "../step.ts";
 import {
@@ -11,26 +12,47 @@ import {
   stageOnRuntime,
 } from "./stage-artifact.ts";
 
+/** What staging needs to make an environment's network ahead of reconcile (see stageImage). */
+export interface StageNetworkDeps {
+  instance: string;
+  pool: NetworkPool;
+}
+
 /**
  * stage-image: resolve the requested tag to a digest at the primary (waiting for an image not
  * pushed yet), warm the edge registry with it and pull `edge/repo@digest` onto the runtime, pin
  * the deployment and environment to that digest, then hand over to reconcile. A compose project's
  * environment stages every service's image (each distinct reference once) before any is pinned.
+ *
+ * Meanwhile the environment's private network is made (a new environment's first deploy): it
+ * depends on nothing staging does, and reconcile, which would otherwise make it first, then finds
+ * it there. Making it is idempotent; if it fails here, reconcile makes it as before.
  */
-export function stageImage(deps: WorkerDeps & ArtifactDeps) {
+export function stageImage(deps: WorkerDeps & ArtifactDeps & StageNetworkDeps) {
   return (ctx: JobContext) =>
     runStep(deps, ctx, async ({ env, project, deployment }) => {
       const { envelope } = ctx;
       if (env.status === "destroying" || env.status === "destroyed" || !envelope.image) return;
-      await markPhase(deps.db, envelope.deploymentId, "staging");
-      if (env.desiredServices) {
-        await stageServices(deps, ctx, { env, project, deployment }, env.desiredServices);
-        return;
+      const network = ensureEnvironmentNetwork(deps, env).then(
+        () => undefined,
+        (error: unknown) => {
+          ctx.log.warn({ err: (error as Error).message }, "network not made ahead; reconcile makes it");
+        },
+      );
+      try {
+        await markPhase(deps.db, envelope.deploymentId, "staging");
+        if (env.desiredServices) {
+          await stageServices(deps, ctx, { env, project, deployment }, env.desiredServices, network);
+          return;
+        }
+        const digest = await stageOne(deps, ctx, project, deployment, envelope.image);
+        await markPhase(deps.db, envelope.deploymentId, "staging", { digest, statusDetail: null });
+        if (!(await updateEnvironmentAt(deps.db, envelope, { desiredDigest: digest }))) return; // superseded meanwhile
+        await network;
+        await handOver(deps, ctx);
+      } finally {
+        await network; // never left running past the step (and its environment's lock)
       }
-      const digest = await stageOne(deps, ctx, project, deployment, envelope.image);
-      await markPhase(deps.db, envelope.deploymentId, "staging", { digest, statusDetail: null });
-      if (!(await updateEnvironmentAt(deps.db, envelope, { desiredDigest: digest }))) return; // superseded meanwhile
-      await handOver(deps, ctx);
     });
 }
 
@@ -57,6 +79,7 @@ async function stageServices(
     deployment,
   }: { env: EnvironmentRow; project: ProjectRow; deployment: DeploymentRow | null },
   desired: DesiredServices,
+  network: Promise<void>,
 ): Promise<void> {
   const digests = new Map<string, string>();
   for (const { image } of Object.values(desired)) {
@@ -75,6 +98,7 @@ async function stageServices(
   });
   if (!(await updateEnvironmentAt(deps.db, envelope, { desiredDigest: digest, desiredServices: staged })))
     return;
+  await network;
   await handOver(deps, ctx);
 }
 

@@ -243,6 +243,9 @@ export class DockerRuntime implements Runtime {
       });
       return { id: network.id, name: spec.name, environmentId: spec.environmentId, subnet: spec.subnet };
     } catch (error) {
+      // made meanwhile by another worker (staging makes it ahead of reconcile): the same network
+      const raced = await this.network(spec.name);
+      if (raced?.subnet === spec.subnet) return raced;
       const message = (error as DockerError).message ?? "";
       if (/overlap|already|in use/i.test(message)) {
         throw new SubnetTaken(`subnet ${spec.subnet} is used by another network`);
