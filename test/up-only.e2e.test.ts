@@ -6,13 +6,17 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { publishTestImage } from "./support/images.ts";
+import { docker, publishTestImage } from "./support/images.ts";
 import { freePort } from "./support/ports.ts";
-import { TestSystem } from "./support/system.ts";
+import { type Deployment, type Environment, TestSystem } from "./support/system.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const CLI = join(ROOT, "apps/cli/dist/main.js");
 const APPS = ["api", "worker-stage", "worker-reconcile", "worker-ingress", "janitor", "worker-github"];
+/** The burst through two control planes: this many environments, each deployed this many times. */
+const ENVIRONMENTS = 6;
+const DEPLOYS = 5;
+const burstProject = { name: "burst", domain: "burst.test", port: 8080, healthcheckPath: "/healthz" };
 
 interface Machine {
   child: ChildProcess;
@@ -141,16 +145,35 @@ function kill(machine: Machine | null) {
 }
 
 // A cluster is several machines each running some of the apps (`edgeplane up --only`), sharing one
-// Postgres, one Redis and one set of keys. Here two "machines" on one host, each with a state dir of
+// Postgres, one Redis and one set of keys. Here "machines" on one host, each with a state dir of
 // its own holding copies of the key files its apps need: A runs the API and worker-stage (through
 // `npm start`, as a user would), B the other workers and the gateway. A deployment requested at A's
-// API is staged at A, started and routed at B, and answers through B's gateway.
+// API is staged at A, started and routed at B, and answers through B's gateway. C then runs a second
+// control plane beside them: another API, worker-stage, worker-reconcile and janitor.
 describe("edgeplane up --only", () => {
   const system = new TestSystem();
   const machineB = { stateDir: "" };
+  const machineC = { stateDir: "", apiPort: 0 };
   let clusterKeys = "";
   let a: Machine | null = null;
   let b: Machine | null = null;
+  let c: Machine | null = null;
+  /** A request to the API at `base` (A's or C's), with the admin token, as `system.api` sends one to A's. */
+  const apiAt = async <T>(base: string, method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${system.adminToken}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json()) as T };
+  };
+  /** Copies these of the cluster's key files to a machine's state dir. */
+  const copyKeys = async (files: string[], dir: string) => {
+    for (const file of files) await copyFile(join(clusterKeys, file), join(dir, file));
+  };
   const envOf = (stateDir: string): Record<string, string> => ({
     DATABASE_URL: system.databaseUrl,
     REDIS_URL: system.redisUrl,
@@ -171,14 +194,17 @@ describe("edgeplane up --only", () => {
     system.gatewayHttpsPort = await freePort();
     system.stateDir = await mkdtemp(join(tmpdir(), "edgeplane-e2e-"));
     machineB.stateDir = await mkdtemp(join(tmpdir(), "edgeplane-e2e-b-"));
+    machineC.stateDir = await mkdtemp(join(tmpdir(), "edgeplane-e2e-c-"));
+    machineC.apiPort = await freePort();
     clusterKeys = await mkdtemp(join(tmpdir(), "edgeplane-e2e-keys-"));
   });
 
   afterAll(async () => {
     kill(a);
     kill(b);
+    kill(c);
     await system.stop();
-    for (const dir of [machineB.stateDir, clusterKeys])
+    for (const dir of [machineB.stateDir, machineC.stateDir, clusterKeys])
       if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -213,14 +239,11 @@ describe("edgeplane up --only", () => {
     expect(made.stdout).toMatch(/admin-token +kept +api/);
     expect(made.stdout).toMatch(/signing-key\.json +made +api, worker-stage/);
     // ... copied to each machine: the files its apps need
-    const copy = async (files: string[], dir: string) => {
-      for (const file of files) await copyFile(join(clusterKeys, file), join(dir, file));
-    };
-    await copy(
+    await copyKeys(
       ["signing-key.json", "api-signing-key.json", "credentials-key.json", "admin-token"],
       system.stateDir,
     );
-    await copy(["signing-key.json", "api-signing-key.json", "ca-key"], machineB.stateDir);
+    await copyKeys(["signing-key.json", "api-signing-key.json", "ca-key"], machineB.stateDir);
 
     a = start("npm start", ["--only", "api,worker-stage"], envOf(system.stateDir));
     const machine = a;
@@ -275,10 +298,170 @@ describe("edgeplane up --only", () => {
     expect(await system.viaGateway("dev.split.test")).toEqual({ status: 200, text: "one cluster\n" });
   });
 
-  it("stops every process of a machine on Ctrl-C", async () => {
+  it("two control planes at once: a burst of deploys through both APIs ends with each environment on its latest image, one container each, no intent lost", async () => {
     if (!a || !b) throw new Error("not started");
+    // machine C: a second API, worker-stage, worker-reconcile and janitor, on the same Postgres and Redis
+    await copyKeys(
+      ["signing-key.json", "api-signing-key.json", "credentials-key.json", "admin-token"],
+      machineC.stateDir,
+    );
+    const apiC = `http://127.0.0.1:${machineC.apiPort}`;
+    c = start("up", ["--only", "api,worker-stage,worker-reconcile,janitor"], {
+      ...envOf(machineC.stateDir),
+      EDGEPLANE_API_PORT: String(machineC.apiPort),
+    });
+    const machine = c;
+    const workersC = ["worker-stage", "worker-reconcile", "janitor"];
+    await until(
+      "machine C ready",
+      machine,
+      async () => {
+        const healthy = await fetch(`${apiC}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        );
+        return (
+          healthy &&
+          workersC.every((app) =>
+            machine.logs.some((l) => l.includes(`[${app}]`) && l.includes("worker ready")),
+          )
+        );
+      },
+      120_000,
+    );
+    expect(await appsRunning(machine.child.pid as number)).toEqual([
+      "api",
+      "janitor",
+      "worker-reconcile",
+      "worker-stage",
+    ]);
+
+    // images that say which one answers
+    const images: string[] = [];
+    for (const version of [1, 2, 3, 4])
+      images.push(
+        await publishTestImage(`acme/burst-${system.id}`, `v${version}`, { message: `burst v${version}` }),
+      );
+    const messageOf = (image: string) => `burst ${image.slice(image.lastIndexOf(":") + 1)}\n`;
+    expect((await system.api("POST", "/v1/projects", { body: burstProject })).status).toBe(201);
+
+    // every deploy at once, round after round across the environments; each environment's deploys
+    // alternately at A's and C's API
+    const apis = [system.apiUrl, apiC];
+    const requests: Array<{ environment: string; image: string; api: string }> = [];
+    for (let round = 0; round < DEPLOYS; round++)
+      for (let e = 0; e < ENVIRONMENTS; e++)
+        requests.push({
+          environment: `burst-${e}`,
+          image: images[(e + round) % images.length] as string,
+          api: apis[(e + round) % apis.length] as string,
+        });
+    const answers = await Promise.all(
+      requests.map(async (r) => ({
+        ...r,
+        response: await apiAt<Deployment>(r.api, "POST", "/v1/deployments", {
+          project: "burst",
+          environment: r.environment,
+          image: r.image,
+        }),
+      })),
+    );
+    for (const { response } of answers) expect(response.status, JSON.stringify(response.body)).toBe(202);
+    for (const api of apis) expect(answers.filter((x) => x.api === api)).toHaveLength(requests.length / 2);
+
+    // per environment, its deployments by generation: the last one is what it must end on
+    const byEnvironment = new Map<string, Deployment[]>();
+    for (const { environment, image, response } of answers) {
+      expect(response.body.image).toBe(image);
+      byEnvironment.set(environment, [...(byEnvironment.get(environment) ?? []), response.body]);
+    }
+    expect(byEnvironment.size).toBe(ENVIRONMENTS);
+    const latest = new Map<string, Deployment>();
+    for (const [environment, deployments] of byEnvironment) {
+      deployments.sort((x, y) => x.generation - y.generation);
+      expect(new Set(deployments.map((d) => d.generation)).size, environment).toBe(DEPLOYS);
+      latest.set(environment, deployments.at(-1) as Deployment);
+    }
+
+    // each environment ends ready on its latest deployment, and serves its image through the gateway
+    await Promise.all(
+      [...latest.values()].map(async (last) => {
+        const done = await system.waitForDeployment(last.id, undefined, 120_000);
+        expect(done.status, JSON.stringify(done)).toBe("ready");
+      }),
+    );
+    for (const [environment, last] of latest) {
+      const view = await system.api<Environment>("GET", `/v1/projects/burst/environments/${environment}`);
+      expect(view.body).toMatchObject({
+        status: "ready",
+        deploymentId: last.id,
+        image: last.image,
+        generation: last.generation,
+      });
+      expect(await system.viaGateway(`${environment}.burst.test`)).toEqual({
+        status: 200,
+        text: messageOf(last.image),
+      });
+    }
+    // no intent lost, none stuck: every earlier deployment superseded, none failed or unfinished
+    for (const [environment, deployments] of byEnvironment) {
+      for (const d of deployments.slice(0, -1)) {
+        const now = await apiAt<Deployment>(apiC, "GET", `/v1/deployments/${d.id}`);
+        expect(now.body.status, `${environment}: ${JSON.stringify(now.body)}`).toBe("superseded");
+      }
+    }
+
+    // exactly one container per environment: the latest deployment's, running (older ones pruned
+    // once the gateway drained them), on the one network of its environment
+    for (const [environment, last] of latest) {
+      const { id } = (await system.api<Environment>("GET", `/v1/projects/burst/environments/${environment}`))
+        .body;
+      const networks = await docker.listNetworks({
+        filters: {
+          label: [
+            "edgeplane.managed=true",
+            `edgeplane.instance=${system.instance}`,
+            `edgeplane.environment=${id}`,
+          ],
+        },
+      });
+      expect(
+        networks.map((n) => n.Name),
+        environment,
+      ).toEqual([`ep-${system.instance}-${id}`]);
+      let containers = await system.containers(id);
+      const deadline = Date.now() + 60_000;
+      while (containers.length !== 1 && Date.now() < deadline) {
+        await sleep(500);
+        containers = await system.containers(id);
+      }
+      expect(
+        containers.map((x) => ({
+          state: x.State,
+          deployment: x.Labels["edgeplane.deployment"],
+          generation: x.Labels["edgeplane.generation"],
+        })),
+        environment,
+      ).toEqual([{ state: "running", deployment: last.id, generation: String(last.generation) }]);
+    }
+
+    // the work was shared: both APIs recorded intent (above), and each machine's workers took part
+    // of it (their per-job lines name the deployment: "image already on the runtime", "container healthy")
+    const burstIds = answers.map((x) => x.response.body.id);
+    const tookJobs = (m: Machine | null, app: string) =>
+      m?.logs.some((l) => l.includes(`[${app}]`) && burstIds.some((id) => l.includes(`deploymentId=${id}`)));
+    expect(tookJobs(a, "worker-stage"), "worker-stage on A").toBe(true);
+    expect(tookJobs(c, "worker-stage"), "worker-stage on C").toBe(true);
+    expect(tookJobs(b, "worker-reconcile"), "worker-reconcile on B").toBe(true);
+    expect(tookJobs(c, "worker-reconcile"), "worker-reconcile on C").toBe(true);
+  });
+
+  it("stops every process of a machine on Ctrl-C", async () => {
+    if (!a || !b || !c) throw new Error("not started");
     expect(await interrupt(a)).toEqual([]);
     await expect(fetch(`${system.apiUrl}/healthz`)).rejects.toThrow();
+    expect(await interrupt(c)).toEqual([]);
+    await expect(fetch(`http://127.0.0.1:${machineC.apiPort}/healthz`)).rejects.toThrow();
     expect(await interrupt(b)).toEqual([]);
     expect(await nginxServes(join(machineB.stateDir, "gateway"))).toBe(false);
   });

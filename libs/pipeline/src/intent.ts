@@ -33,7 +33,6 @@ import {
   newId,
   parseImageRef,
   UNFINISHED_PHASES,
-  type UnfinishedPhase,
 } from "@edgeplane/domain";
 import { composeAppOf, planServices, primaryServiceOf, type ServicesRequest } from "./compose.ts";
 
@@ -50,28 +49,31 @@ const placeholder = (name: string) => sql.placeholder(name) as unknown as SQL;
  * One statement: every unfinished deployment of the environment `environment` selects that is
  * older than the environment's generation is marked superseded, with a `superseded` event each.
  * Returns the ids of those that were still `queued`: their stage jobs have not started, so no
- * worker needs to see them (see enqueueStage).
+ * worker needs to see them (see enqueueStage). The rows are locked first: a deployment a worker
+ * moves on meanwhile (queued → staging) is waited for and read again as it then is, so it is
+ * superseded too, and counted as started (its job is the worker's).
  */
 function supersedeOlderStatement(environment: SQL | undefined, now: Date | SQL): SQL {
-  const supersede = (phases: readonly UnfinishedPhase[]) =>
-    statements
-      .update(deployments)
-      .set({ status: "superseded", supersededAt: now, statusDetail: null, updatedAt: now })
-      .from(environments)
-      .where(
-        and(
-          environment,
-          eq(deployments.environmentId, environments.id),
-          lt(deployments.generation, environments.generation),
-          inArray(deployments.status, [...phases]),
-        ),
-      )
-      .returning({ id: deployments.id });
-  const started = UNFINISHED_PHASES.filter((phase) => phase !== "queued");
-  return sql`with queued as ${supersede(["queued"])}, started as ${supersede(started)},
-    events as (insert into ${deploymentEvents} (deployment_id, phase)
-      select id, 'superseded' from queued union all select id, 'superseded' from started)
-    select id from queued`;
+  const at = now instanceof Date ? now.toISOString() : now;
+  const older = statements
+    .select({ id: deployments.id, status: deployments.status })
+    .from(deployments)
+    .innerJoin(environments, eq(deployments.environmentId, environments.id))
+    .where(
+      and(
+        environment,
+        lt(deployments.generation, environments.generation),
+        inArray(deployments.status, [...UNFINISHED_PHASES]),
+      ),
+    )
+    .for("update", { of: deployments });
+  return sql`with older as ${older}, superseded as (
+      update ${deployments} set status = 'superseded', superseded_at = ${at}::timestamptz,
+        status_detail = null, updated_at = ${at}::timestamptz
+      from older where ${deployments.id} = older.id
+      returning ${deployments.id} as id, older.status as was),
+    events as (insert into ${deploymentEvents} (deployment_id, phase) select id, 'superseded' from superseded)
+    select id from superseded where was = 'queued'`;
 }
 
 /** Refuses an image outside the project's allowed registries/repositories (empty list: any). */
