@@ -32,5 +32,8 @@ export function createLogger(
     redact: { paths: REDACT, censor: "[redacted]" },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
-  return destination ? pino(options, destination) : pino(options);
+  // stdout written asynchronously: a busy process (the API logs every request) never blocks on a
+  // full pipe, and lines written while a write is under way go out together. What is still
+  // buffered is written synchronously when the process exits (pino flushes it on exit).
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: false }));
 }
