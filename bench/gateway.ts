@@ -1,17 +1,21 @@
 /**
  * Gateway at scale: nginx rendered for 1,000 and 5,000 routed environments (20 per project, half the
  * projects with TLS under a wildcard certificate each), run by a real nginx, in the form edgeplane
- * renders now (hosts looked up by map, one TLS server per certificate) and, as the baseline, the
- * form it rendered before (one server per host and one TLS server per host with a certificate; a
- * copy of that renderer is below). Per size and form:
+ * renders now (hosts looked up by map, one TLS server for every host with a certificate, which
+ * certificate by map per handshake) and, as the baseline, the form it rendered before (one server
+ * per host and one TLS server per host with a certificate; a copy of that renderer is below). Per
+ * size and form:
  *   - render: the config text from the routes (validation of every value included);
  *   - nginx -t: validating that text;
  *   - reload → live: from the SIGHUP after one route changed its upstream to the first request
  *     (a new connection each, polled) that the new upstream answers;
  *   - RSS of the nginx worker and master, after requests to a sample of hosts over HTTP and HTTPS.
- * Then the worker's RSS with one wildcard certificate over N TLS hosts. Prints tables, asserts
+ * Then the worker's RSS with one wildcard certificate over N TLS hosts, and what TLS handshakes cost
+ * the worker now that it loads the certificate per full handshake rather than once per reload (the
+ * baseline): CPU per full and per resumed handshake, full handshakes per second (the client runs on
+ * the same machine), and whether a session is resumed across a reload. Prints tables, asserts
  * nothing. BENCH_GATEWAY_RELOADS sets the reloads timed per size in the map form (default 5; the
- * baseline, seconds per reload, at most 3).
+ * baseline, seconds per reload, at most 3); BENCH_GATEWAY_HANDSHAKES the handshakes timed (2000).
  */
 
 import { type ChildProcess, execFile, spawn } from "node:child_process";
@@ -24,9 +28,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
+import { type TLSSocket, connect as tlsConnect } from "node:tls";
 import { promisify } from "node:util";
 import {
+  type CertificatePem,
   certificateFileName,
+  certificatePem,
   NginxGateway,
   type Route,
   renderNginxConfig,
@@ -39,6 +46,7 @@ import { rssKiB } from "./support/procs.ts";
 import { percentile, table } from "./support/stats.ts";
 
 const RELOADS = Math.max(1, Number(process.env.BENCH_GATEWAY_RELOADS ?? 5) || 5);
+const HANDSHAKES = Math.max(100, Number(process.env.BENCH_GATEWAY_HANDSHAKES ?? 2000) || 2000);
 const SIZES = [1000, 5000];
 const PER_PROJECT = 20;
 /** Hosts requested before RSS is read: some over HTTP, some over HTTPS. */
@@ -47,7 +55,14 @@ const execFileAsync = promisify(execFile);
 
 interface Form {
   name: string;
-  render(routes: Route[], sites: Site[], ports: Ports, dir: string): string;
+  /** `certificates`: the PEM of each certificate named, as the gateway reads it from `dir`. */
+  render(
+    routes: Route[],
+    sites: Site[],
+    ports: Ports,
+    dir: string,
+    certificates: ReadonlyMap<string, CertificatePem>,
+  ): string;
 }
 
 interface Ports {
@@ -58,7 +73,7 @@ interface Ports {
 
 const mapForm: Form = {
   name: "map per host (now)",
-  render: (routes, sites, ports, dir) =>
+  render: (routes, sites, ports, dir, certificates) =>
     renderNginxConfig(
       routes,
       {
@@ -69,6 +84,7 @@ const mapForm: Form = {
         controlUrl: `http://127.0.0.1:${ports.control}`,
       },
       { sites, challenges: [] },
+      certificates,
     ),
 };
 
@@ -377,16 +393,19 @@ async function nginxTest(dir: string, file: string): Promise<number> {
   return performance.now() - t0;
 }
 
-/** Starts nginx on the form's config for `s`, times RELOADS route switches, reads RSS, stops it. */
-async function measure(
-  form: Form,
-  s: Scenario,
+/** A dir with the certificates of a scenario written into `certs/`, and their PEM as the gateway reads it. */
+interface Installed {
+  dir: string;
+  certificates: ReadonlyMap<string, CertificatePem>;
+}
+
+/** Installs `text` as the config in `dir`, runs nginx on it for `use` (given the master's pid), stops it. */
+async function withNginx<T>(
   dir: string,
   ports: Ports,
-  ca: LocalCa,
-  upstreams: { a: Upstream; b: Upstream },
-  reloads = RELOADS,
-): Promise<Measured> {
+  text: string,
+  use: (gateway: NginxGateway, master: number) => Promise<T>,
+): Promise<T> {
   const gateway = new NginxGateway({
     dir,
     listenHost: "127.0.0.1",
@@ -394,20 +413,42 @@ async function measure(
     httpsPort: ports.https,
     controlUrl: `http://127.0.0.1:${ports.control}`,
   });
-  const withUpstream = (upstream: Upstream) =>
-    s.routes.map((r) => (r.hostname === s.switched ? { ...r, upstreamPort: upstream.port } : r));
-  const out: Measured = { configKiB: 0, renderMs: [], testMs: [], liveMs: [], workerMiB: 0, masterMiB: 0 };
   let nginx: ChildProcess | undefined;
   try {
-    const first = form.render(withUpstream(upstreams.a), s.sites, ports, dir);
-    out.configKiB = Buffer.byteLength(first) / 1024;
-    await gateway.applyConfigText(first);
+    await gateway.applyConfigText(text);
     nginx = await startNginx(gateway, ports.http);
-    const master = nginx.pid ?? 0;
+    return await use(gateway, nginx.pid ?? 0);
+  } finally {
+    if (nginx && nginx.exitCode === null) {
+      const exited = once(nginx, "exit");
+      nginx.kill("SIGTERM");
+      await Promise.race([exited, sleep(10_000)]);
+    }
+  }
+}
+
+/** Starts nginx on the form's config for `s`, times RELOADS route switches, reads RSS, stops it. */
+async function measure(
+  form: Form,
+  s: Scenario,
+  { dir, certificates }: Installed,
+  ports: Ports,
+  ca: LocalCa,
+  upstreams: { a: Upstream; b: Upstream },
+  reloads = RELOADS,
+): Promise<Measured> {
+  const withUpstream = (upstream: Upstream) =>
+    s.routes.map((r) => (r.hostname === s.switched ? { ...r, upstreamPort: upstream.port } : r));
+  const render = (upstream: Upstream) =>
+    form.render(withUpstream(upstream), s.sites, ports, dir, certificates);
+  const out: Measured = { configKiB: 0, renderMs: [], testMs: [], liveMs: [], workerMiB: 0, masterMiB: 0 };
+  const first = render(upstreams.a);
+  out.configKiB = Buffer.byteLength(first) / 1024;
+  return withNginx(dir, ports, first, async (gateway, master) => {
     for (let i = 0; i < reloads; i++) {
       const target = i % 2 === 0 ? upstreams.b : upstreams.a;
       const t0 = performance.now();
-      const text = form.render(withUpstream(target), s.sites, ports, dir);
+      const text = render(target);
       out.renderMs.push(performance.now() - t0);
       const candidate = join(dir, "nginx.conf.bench.tmp");
       await writeFile(candidate, text);
@@ -437,21 +478,114 @@ async function measure(
     out.workerMiB = (await rssKiB(worker)) / 1024;
     out.masterMiB = (await rssKiB(master)) / 1024;
     return out;
-  } finally {
-    if (nginx && nginx.exitCode === null) {
-      const exited = once(nginx, "exit");
-      nginx.kill("SIGTERM");
-      await Promise.race([exited, sleep(10_000)]);
-    }
-  }
+  });
 }
 
-async function writeCertificates(dir: string, ca: LocalCa, sites: Site[]): Promise<void> {
+/**
+ * One TLS handshake for `host` (SNI), its certificate verified for that name; `session` resumes one.
+ * Resolves with whether it was resumed and, when `keep`, the session the server then sent.
+ */
+function handshake(
+  port: number,
+  host: string,
+  ca: string,
+  options: { session?: Buffer; keep?: boolean } = {},
+): Promise<{ resumed: boolean; session?: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const socket: TLSSocket = tlsConnect({
+      host: "127.0.0.1",
+      port,
+      servername: host,
+      ca,
+      ...(options.session ? { session: options.session } : {}),
+    });
+    socket.setTimeout(5000, () => socket.destroy(new Error("handshake timed out")));
+    socket.once("error", reject);
+    socket.once("secureConnect", () => {
+      const resumed = socket.isSessionReused();
+      if (!options.keep) {
+        socket.destroy();
+        resolve({ resumed });
+      }
+    });
+    // TLS 1.3 sends the session after the handshake
+    socket.once("session", (session: Buffer) => {
+      if (!options.keep) return;
+      socket.destroy();
+      resolve({ resumed: socket.isSessionReused(), session });
+    });
+  });
+}
+
+/** CPU time a process used so far, in ms (user and system; clock ticks of 10 ms). */
+async function cpuMs(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+interface HandshakeCost {
+  fullCpuMs: number;
+  fullPerSecond: number;
+  resumedCpuMs: number;
+  resumedAfterReload: boolean;
+}
+
+/**
+ * What TLS handshakes cost nginx's worker on the form's config for `s`: HANDSHAKES full ones (no
+ * session), 4 at a time over the TLS hosts in turn, then as many resumed ones for one host; and
+ * whether that session is still resumed after a reload.
+ */
+async function measureHandshakes(
+  form: Form,
+  s: Scenario,
+  { dir, certificates }: Installed,
+  ports: Ports,
+  ca: LocalCa,
+): Promise<HandshakeCost> {
+  const text = form.render(s.routes, s.sites, ports, dir, certificates);
+  return withNginx(dir, ports, text, async (_gateway, master) => {
+    const worker = await oneWorker(master);
+    const host = (i: number) => s.tlsHosts[(i * 7) % s.tlsHosts.length] ?? "";
+    let next = 0;
+    const full = async () => {
+      for (let i = next++; i < HANDSHAKES; i = next++) await handshake(ports.https, host(i), ca.certPem);
+    };
+    await handshake(ports.https, host(0), ca.certPem); // the worker's first handshake sets things up
+    const cpu0 = await cpuMs(worker);
+    const t0 = performance.now();
+    await Promise.all([full(), full(), full(), full()]);
+    const fullMs = performance.now() - t0;
+    const cpu1 = await cpuMs(worker);
+    const { session } = await handshake(ports.https, host(0), ca.certPem, { keep: true });
+    for (let i = 0; i < HANDSHAKES; i++) {
+      const { resumed } = await handshake(ports.https, host(0), ca.certPem, {
+        ...(session ? { session } : {}),
+      });
+      if (!resumed) throw new Error(`${form.name}: a session was not resumed`);
+    }
+    const cpu2 = await cpuMs(worker);
+    process.kill(master, "SIGHUP");
+    while ((await oneWorker(master)) === worker) await sleep(10);
+    const after = await handshake(ports.https, host(0), ca.certPem, { ...(session ? { session } : {}) });
+    return {
+      fullCpuMs: (cpu1 - cpu0) / HANDSHAKES,
+      fullPerSecond: (HANDSHAKES / fullMs) * 1000,
+      resumedCpuMs: (cpu2 - cpu1) / HANDSHAKES,
+      resumedAfterReload: after.resumed,
+    };
+  });
+}
+
+async function writeCertificates(dir: string, ca: LocalCa, sites: Site[]): Promise<Installed> {
+  const certificates = new Map<string, CertificatePem>();
   for (const site of sites) {
     if (site.certificate === undefined) continue;
     const leaf = await issueCertificate(ca, { hostnames: [`*.${site.domain}`] });
     await writeKeyMaterial(join(dir, "certs"), site.certificate, leaf);
+    certificates.set(site.certificate, certificatePem(leaf));
   }
+  return { dir, certificates };
 }
 
 async function main() {
@@ -472,8 +606,7 @@ async function main() {
   const freshDir = async (s: Scenario) => {
     const dir = await mkdtemp(join(tmpdir(), "edgeplane-bench-gateway-"));
     dirs.push(dir);
-    await writeCertificates(dir, ca, s.sites);
-    return dir;
+    return writeCertificates(dir, ca, s.sites);
   };
   try {
     for (const n of SIZES) {
@@ -546,6 +679,31 @@ async function main() {
       table(
         ["TLS hosts", "before: worker RSS MiB", "reload→live ms", "now: worker RSS MiB", "reload→live ms"],
         rows,
+      ),
+    );
+
+    const s = scenario(SIZES[0] ?? 1000, pool);
+    const certificates = s.sites.filter((site) => site.certificate).length;
+    console.log(
+      `\nTLS handshakes at ${s.routes.length} environments (${certificates} certificates): ${HANDSHAKES} full ` +
+        "(4 at a time, over the TLS hosts), then as many resumed; nginx worker CPU per handshake\n",
+    );
+    const handshakeRows: Array<Array<string | number>> = [];
+    for (const form of [serverForm, mapForm]) {
+      const h = await measureHandshakes(form, s, await freshDir(s), ports, ca);
+      handshakeRows.push([
+        form.name,
+        h.fullCpuMs,
+        h.fullPerSecond,
+        h.resumedCpuMs,
+        h.resumedAfterReload ? "yes" : "no",
+      ]);
+    }
+    console.log(
+      table(
+        ["form", "full: CPU ms", "full per s", "resumed: CPU ms", "resumed after a reload"],
+        handshakeRows,
+        2,
       ),
     );
     console.log(`\n(${((performance.now() - started) / 1000).toFixed(0)} s in all)`);

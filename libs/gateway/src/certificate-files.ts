@@ -1,12 +1,19 @@
-import { randomBytes } from "node:crypto";
+import { createPrivateKey, randomBytes, X509Certificate } from "node:crypto";
 import { chmod, mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { GatewayConfigError } from "./errors.ts";
 
 /** A certificate with its key, as PEM text: what the gateway serves for a name. */
 export interface KeyMaterial {
   certPem: string;
   keyPem: string;
   chainPem: string;
+}
+
+/** A certificate as the gateway presents it: the text of its `.crt` (leaf, then chain) and `.key` files. */
+export interface CertificatePem {
+  chain: string;
+  key: string;
 }
 
 const fileName = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
@@ -43,6 +50,14 @@ export async function writeFileAtomically(path: string, contents: string, mode: 
   }
 }
 
+/** What `writeKeyMaterial` puts in a certificate's two files. */
+export function certificatePem(material: KeyMaterial): CertificatePem {
+  return {
+    chain: withNewline(material.certPem) + withNewline(material.chainPem),
+    key: withNewline(material.keyPem),
+  };
+}
+
 /**
  * Writes `<name>.crt` (leaf then chain: what nginx's `ssl_certificate` wants) and `<name>.key` (mode 0600)
  * into `dir` (created or tightened to 0700). Each file is replaced atomically; the key is written first,
@@ -61,8 +76,9 @@ export async function writeKeyMaterial(
   await chmod(dir, 0o700);
   const certPath = join(dir, `${name}.crt`);
   const keyPath = join(dir, `${name}.key`);
-  await writeFileAtomically(keyPath, withNewline(material.keyPem), 0o600);
-  await writeFileAtomically(certPath, withNewline(material.certPem) + withNewline(material.chainPem), 0o644);
+  const pem = certificatePem(material);
+  await writeFileAtomically(keyPath, pem.key, 0o600);
+  await writeFileAtomically(certPath, pem.chain, 0o644);
   return { certPath, keyPath };
 }
 
@@ -72,14 +88,105 @@ export async function writeKeyMaterial(
  */
 export async function installCertificate(dir: string, name: string, material: KeyMaterial): Promise<void> {
   const file = certificateFileName(name);
-  const [cert, key] = await Promise.all(
+  const [chain, key] = await Promise.all(
     [".crt", ".key"].map((ext) => readFile(join(dir, `${file}${ext}`), "utf8").catch(() => "")),
   );
-  if (
-    cert === withNewline(material.certPem) + withNewline(material.chainPem) &&
-    key === withNewline(material.keyPem)
-  ) {
-    return;
-  }
+  const pem = certificatePem(material);
+  if (chain === pem.chain && key === pem.key) return;
   await writeKeyMaterial(dir, file, material);
+}
+
+const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+const KEY_LABELS = new Set(["PRIVATE KEY", "EC PRIVATE KEY", "RSA PRIVATE KEY"]);
+const READ_AT_ONCE = 32;
+
+/**
+ * PEM text as the gateway puts it into nginx's config: its blocks alone (no text around them, no
+ * CR), each block's base64 in lines of 64, a new line after every line. Undefined when a block holds
+ * anything but base64 (PEM headers, as an encrypted key has).
+ */
+function canonicalPem(text: string): string | undefined {
+  let canonical = "";
+  for (const [, label, body = ""] of text.matchAll(PEM_BLOCK)) {
+    const base64 = body.replace(/\s+/g, "");
+    if (!BASE64.test(base64)) return undefined;
+    canonical += `-----BEGIN ${label}-----\n${base64.replace(/.{1,64}/g, "$&\n")}-----END ${label}-----\n`;
+  }
+  return canonical;
+}
+
+/** The labels of the blocks of canonical PEM text; undefined for any other text. */
+function pemLabels(text: string): string[] | undefined {
+  return canonicalPem(text) === text ? [...text.matchAll(PEM_BLOCK)].map((m) => m[1] ?? "") : undefined;
+}
+
+/** Why `pem` is not canonical PEM of certificates (a chain) and of one key, or undefined. */
+export function certificatePemProblem(pem: CertificatePem): string | undefined {
+  const chain = pemLabels(pem.chain);
+  const key = pemLabels(pem.key);
+  if (!chain?.length || chain.some((label) => label !== "CERTIFICATE"))
+    return "the certificate file is not PEM certificates";
+  if (key?.length !== 1 || !KEY_LABELS.has(key[0] ?? "")) return "the key file is not one PEM private key";
+  return undefined;
+}
+
+/**
+ * Reads certificates' files for the gateway, which puts their text into its config: nginx loads them
+ * at handshakes only, so here each is checked (parsed, its key matching its leaf) as `nginx -t` would
+ * have, lest a bad file fail every handshake for its names and nginx log the key it could not use.
+ * A file's text checked once is not checked again (a check costs about a millisecond).
+ */
+export class CertificateReader {
+  private readonly checked = new Map<string, CertificatePem>();
+
+  constructor(private readonly dir: string) {}
+
+  async read(names: Iterable<string>): Promise<Map<string, CertificatePem>> {
+    const unique = [...new Set(names)];
+    const read = new Map<string, CertificatePem>();
+    // a few dozen at a time: far faster than one by one, and never too many files open at once
+    for (let at = 0; at < unique.length; at += READ_AT_ONCE) {
+      const batch = unique.slice(at, at + READ_AT_ONCE);
+      const pems = await Promise.all(batch.map(async (name) => [name, await this.readOne(name)] as const));
+      for (const [name, pem] of pems) read.set(name, pem);
+    }
+    return read;
+  }
+
+  private async readOne(name: string): Promise<CertificatePem> {
+    if (!fileName.test(name) || name.includes(".."))
+      throw new GatewayConfigError(`invalid certificate name ${JSON.stringify(name)}`);
+    const [chain = "", key = ""] = await Promise.all(
+      [".crt", ".key"].map((ext) =>
+        readFile(join(this.dir, `${name}${ext}`), "utf8").catch((error: NodeJS.ErrnoException) => {
+          throw new GatewayConfigError(`certificate ${name}: cannot read its ${ext} file (${error.code})`);
+        }),
+      ),
+    );
+    const pem = { chain: canonicalPem(chain) ?? "", key: canonicalPem(key) ?? "" };
+    const before = this.checked.get(name);
+    if (before?.chain !== pem.chain || before.key !== pem.key) {
+      const problem = certificatePemProblem(pem) ?? keyProblem(pem);
+      if (problem) throw new GatewayConfigError(`certificate ${name}: ${problem}`);
+      this.checked.set(name, pem);
+    }
+    return pem;
+  }
+}
+
+/** Why nginx could not present this leaf with this key, or undefined; never says what the key is. */
+function keyProblem(pem: CertificatePem): string | undefined {
+  let chain: X509Certificate[];
+  try {
+    chain = [...pem.chain.matchAll(PEM_BLOCK)].map((block) => new X509Certificate(block[0]));
+  } catch {
+    return "a certificate in its chain does not parse";
+  }
+  try {
+    if (chain[0]?.checkPrivateKey(createPrivateKey(pem.key))) return undefined;
+    return "its key does not belong to its certificate";
+  } catch {
+    return "its key does not parse";
+  }
 }

@@ -1,7 +1,9 @@
 // The gateway as one concept: nginx rendered from routes and sites, validated and reloaded without
 // dropping a request; the certificate files it serves; and repair of a config changed on disk.
 export {
+  type CertificatePem,
   certificateFileName,
+  certificatePem,
   installCertificate,
   type KeyMaterial,
   writeKeyMaterial,

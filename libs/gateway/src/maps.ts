@@ -12,10 +12,11 @@ export interface MapEntry {
 // one of them is escaped with a backslash, which nginx strips.
 const MAP_WORDS = new Set(["default", "hostnames", "include", "volatile"]);
 
-// The last guard on what a map line may hold: hostnames, `*.` wildcards, `ip:port`, `[ipv6]:port`,
-// `@location`, `$variable`. Every value was validated before; nothing else gets this far.
-const KEY = /^(?:(?:\*\.)?[a-z0-9.-]+|@[a-z_]+)$/;
-const VALUE = /^(?:[@$]?[A-Za-z0-9_.:-]+|\[[0-9A-Fa-f:.]+\]:[0-9]+)$/;
+// The last guard on what a map line may hold: hostnames, `*.` wildcards, certificate names,
+// `ip:port`, `[ipv6]:port`, `@location`, `$variable`, PEM text in quotes (its new lines written `\n`).
+// Every value was validated before; nothing else gets this far.
+const KEY = /^(?:(?:\*\.|_wildcard\.)?[a-z0-9.-]+|@[a-z_]+)$/;
+const VALUE = /^(?:[@$]?[A-Za-z0-9_.:-]+|\[[0-9A-Fa-f:.]+\]:[0-9]+|"(?:[A-Za-z0-9+/= -]|\\n)+")$/;
 const NOTE = /^[a-z0-9_]+$/;
 
 /** The hash sizes nginx needs for some hashes of names (all maps share one setting, all server names another). */

@@ -4,6 +4,7 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
+import { CertificateReader } from "./certificate-files.ts";
 import { GatewayConfigError } from "./errors.ts";
 import { type GatewayPaths, gatewayPaths } from "./paths.ts";
 import { canConnect } from "./port.ts";
@@ -11,7 +12,7 @@ import { isProcessAlive, processTitle } from "./proc.ts";
 import { reload } from "./reload.ts";
 import { renderNginxConfig } from "./render.ts";
 import type { Route } from "./route.ts";
-import { CERTIFICATE_DIR, type GatewayExtras } from "./sites.ts";
+import { assertCertificateName, CERTIFICATE_DIR, type GatewayExtras } from "./sites.ts";
 import { assertDir } from "./validate.ts";
 
 const execFileAsync = promisify(execFile);
@@ -51,6 +52,8 @@ export class NginxGateway {
   private pending = 0;
   /** The config text this process installed last; null before its first install. */
   private installed: string | null = null;
+  /** Reads the certificate files an apply names (checking each file's text once). */
+  private readonly certificates: CertificateReader;
 
   constructor({
     dir,
@@ -68,6 +71,7 @@ export class NginxGateway {
     this.nginxBin = nginxBin;
     this.httpsPort = httpsPort;
     this.controlUrl = controlUrl;
+    this.certificates = new CertificateReader(this.certificateDir);
   }
 
   /** Where certificate files named by routes and sites live (`<name>.crt`, `<name>.key`). */
@@ -81,10 +85,16 @@ export class NginxGateway {
   }
 
   /**
-   * Renders, validates, installs and reloads. Resolves once the new config is served; `drained`
-   * resolves once no worker serves the old one (then an upstream only it used may be removed).
+   * Renders (with the certificate files that routes and sites name, read now), validates, installs
+   * and reloads. Resolves once the new config is served; `drained` resolves once no worker serves
+   * the old one (then an upstream only it used may be removed).
    */
   async apply(routes: Route[], extras: GatewayExtras = {}): Promise<ApplyResult> {
+    const named = [...routes, ...(extras.sites ?? [])].flatMap((r) =>
+      r.certificate === undefined ? [] : [r.certificate],
+    );
+    for (const name of named) assertCertificateName(name);
+    const certificates = await this.certificates.read(named);
     const text = renderNginxConfig(
       routes,
       {
@@ -95,6 +105,7 @@ export class NginxGateway {
         ...(this.controlUrl === undefined ? {} : { controlUrl: this.controlUrl }),
       },
       extras,
+      certificates,
     );
     return this.applyConfigText(text);
   }

@@ -1,3 +1,4 @@
+import type { CertificatePem } from "./certificate-files.ts";
 import { GatewayConfigError } from "./errors.ts";
 import {
   HANDLERS,
@@ -11,14 +12,14 @@ import {
 } from "./handlers.ts";
 import { hashSizes, renderMap } from "./maps.ts";
 import { gatewayPaths } from "./paths.ts";
-import { type Route, validateRoutes } from "./route.ts";
+import { compare, type Route, validateRoutes } from "./route.ts";
 import { type RoutingTable, routingTable } from "./routing.ts";
 import {
   ACME_CHALLENGE_PATH,
   type GatewayExtras,
+  renderCertificates,
   renderChallengeMap,
   renderHttpsDefault,
-  sslDirectives,
   type TlsContext,
   tlsContext,
 } from "./sites.ts";
@@ -38,16 +39,23 @@ export interface RenderOptions {
 }
 
 /**
- * Renders the whole nginx main config from the routes alone, so the same state always yields the
- * same bytes. Every value is validated first; throws GatewayConfigError on anything unexpected.
+ * Renders the whole nginx main config from the routes alone (and the PEM of the certificates they
+ * and the sites name, `certificates` by name), so the same state always yields the same bytes. Every
+ * value is validated first; throws GatewayConfigError on anything unexpected.
  *
- * Its server blocks grow with certificates, not hosts: one plain-HTTP server for every host, and
- * one TLS server per certificate (SNI finds it by the names it lists, `*.{domain}` for a site's
- * hosts). A server looks the request's host up in maps (which handler serves it: an environment's
+ * Its server blocks are a fixed few, however many hosts and certificates: one plain-HTTP server for
+ * every host, and one TLS server for every host with a certificate (SNI finds it by the names it
+ * lists, `*.{domain}` for a site's hosts, and a map gives the handshake the certificate for the
+ * name). A server looks the request's host up in maps (which handler serves it: an environment's
  * upstream, the waker, a status page, the redirect to HTTPS, 404; and the upstream's address) and
  * hands the request to that handler's named location.
  */
-export function renderNginxConfig(routes: Route[], opts: RenderOptions, extras: GatewayExtras = {}): string {
+export function renderNginxConfig(
+  routes: Route[],
+  opts: RenderOptions,
+  extras: GatewayExtras = {},
+  certificates: ReadonlyMap<string, CertificatePem> = new Map(),
+): string {
   assertDir(opts.dir);
   assertListenHost(opts.listenHost);
   assertPort(opts.listenPort, "listen port");
@@ -55,7 +63,6 @@ export function renderNginxConfig(routes: Route[], opts: RenderOptions, extras: 
   const paths = gatewayPaths(opts.dir);
   const listen = `${opts.listenHost.includes(":") ? `[${opts.listenHost}]` : opts.listenHost}:${opts.listenPort}`;
   const tls = tlsContext(
-    opts.dir,
     opts,
     extras,
     sorted.map((route) => route.certificate),
@@ -69,15 +76,17 @@ export function renderNginxConfig(routes: Route[], opts: RenderOptions, extras: 
     `    access_log ${paths.activityLog} edgeplane_activity buffer=16k flush=1s if=$edgeplane_${listener}_activity;\n`;
   const httpLogs = [...table.httpHandlers].some(servesEnvironment);
   const httpsLogs = [...table.httpsHandlers].some(servesEnvironment);
+  const tlsNames = table.certificates.map((entry) => entry.key).sort(compare);
   // one hash of server names per listener
-  const serverNames = hashSizes([table.tlsServers.flatMap((server) => server.names)]);
+  const serverNames = hashSizes([tlsNames]);
   const mapKeys = hashSizes([
     table.http.map((entry) => entry.key),
     table.https.map((entry) => entry.key),
     tls.challenges.map((c) => `${ACME_CHALLENGE_PATH}${c.token}`),
+    table.certificates.map((entry) => entry.value),
   ]);
-  const tlsServer =
-    tls.httpsListen === null ? "" : serverLocations(tls, selectors("https"), table.httpsHandlers);
+  const certificateSelection =
+    tlsNames.length === 0 ? undefined : renderCertificates(table.certificates, certificates);
 
   return `# Rendered by edgeplane from desired state; edits here are overwritten.
 worker_processes 1;
@@ -132,22 +141,23 @@ http {
     default upgrade;
     "" "";
   }
-${renderChallengeMap(tls)}${renderRoutingMaps(table, tls)}
+${renderChallengeMap(tls)}${renderRoutingMaps(table, tls)}${certificateSelection?.maps ?? ""}
   # Every host on plain HTTP: the maps above say which handler serves it.
   server {
     listen ${listen} default_server;
     server_name _;
 ${httpLogs ? activity("http") : ""}${serverLocations(tls, selectors("http", tls.sites.length > 0), table.httpHandlers)}  }
-${renderHttpsDefault(tls)}${table.tlsServers
-  .map(
-    (server) => `
+${renderHttpsDefault(tls)}${
+  certificateSelection === undefined
+    ? ""
+    : `
+  # Every host with a certificate on HTTPS: the maps above say which certificate and which handler.
   server {
     listen ${tls.httpsListen} ssl;
-    server_name ${server.names.join(" ")};
-${sslDirectives(tls, server.certificate)}${httpsLogs ? activity("https") : ""}${tlsServer}  }
-`,
-  )
-  .join("")}}
+    server_name ${tlsNames.join(" ")};
+${certificateSelection.directives}${httpsLogs ? activity("https") : ""}${serverLocations(tls, selectors("https"), table.httpsHandlers)}  }
+`
+}}
 `;
 }
 
@@ -215,5 +225,5 @@ function renderRoutingMaps(table: RoutingTable, tls: TlsContext): string {
           table.acme,
           { hostnames: true, default: "$edgeplane_http" },
         )
-  }${table.tlsServers.length === 0 ? "" : listener("https", table.https, table.httpsHandlers)}`;
+  }${table.certificates.length === 0 ? "" : listener("https", table.https, table.httpsHandlers)}`;
 }

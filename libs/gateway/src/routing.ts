@@ -1,14 +1,7 @@
 import { environmentHandler, type Handler, handlerLocation, statusHandler } from "./handlers.ts";
 import type { MapEntry } from "./maps.ts";
-import { compare, type Route, upstreamAddress } from "./route.ts";
+import { type Route, upstreamAddress } from "./route.ts";
 import { siteOf, type TlsContext } from "./sites.ts";
-
-/** A TLS server: one per certificate, found by SNI among the names it lists. */
-export interface TlsServer {
-  certificate: string;
-  /** Sorted; `*.{domain}` for a site's hosts, exact names for routes that wildcard does not bring. */
-  names: string[];
-}
 
 /**
  * Who serves which host, as data: what the maps and server blocks are rendered from. Routes are
@@ -24,7 +17,11 @@ export interface RoutingTable {
   upstreams: MapEntry[];
   /** Hosts under a project's domain: ACME HTTP-01 answers on plain HTTP. */
   acme: MapEntry[];
-  tlsServers: TlsServer[];
+  /**
+   * The certificate a TLS handshake presents for each name SNI may ask for: `*.{domain}` for a site's
+   * hosts, exact names for routes whose certificate that wildcard does not give.
+   */
+  certificates: MapEntry[];
   httpHandlers: Set<Handler>;
   httpsHandlers: Set<Handler>;
 }
@@ -36,14 +33,12 @@ export function routingTable(routes: Route[], ctx: TlsContext): RoutingTable {
     https: [],
     upstreams: [],
     acme: [],
-    tlsServers: [],
+    certificates: [],
     httpHandlers: new Set(["unknown"]),
     httpsHandlers: new Set(),
   };
-  const names = new Map<string, Set<string>>();
-  const serve = (certificate: string, name: string) => {
-    names.set(certificate, (names.get(certificate) ?? new Set()).add(name));
-  };
+  const serve = (certificate: string, name: string) =>
+    table.certificates.push({ key: name, value: certificate });
   const add = (entries: MapEntry[], handlers: Set<Handler>, key: string, handler: Handler, note?: string) => {
     entries.push({ key, value: handlerLocation(handler), ...(note === undefined ? {} : { note }) });
     handlers.add(handler);
@@ -70,14 +65,10 @@ export function routingTable(routes: Route[], ctx: TlsContext): RoutingTable {
     }
     add(table.http, table.httpHandlers, route.hostname, "to_https", route.environmentId);
     add(table.https, table.httpsHandlers, route.hostname, handler, route.environmentId);
-    // SNI finds the host by its site's wildcard when that sits in the same server; else by name
+    // SNI finds the host's certificate by its site's wildcard when that gives the same one; else by name
     if (siteOf(ctx, route.hostname)?.certificate !== route.certificate)
       serve(route.certificate, route.hostname);
   }
-
-  table.tlsServers = [...names]
-    .map(([certificate, served]) => ({ certificate, names: [...served].sort(compare) }))
-    .sort((a, b) => compare(a.certificate, b.certificate));
-  if (table.tlsServers.length > 0) table.httpsHandlers.add("unknown");
+  if (table.certificates.length > 0) table.httpsHandlers.add("unknown");
   return table;
 }

@@ -1,5 +1,7 @@
-import { join } from "node:path";
+import { type CertificatePem, certificatePemProblem } from "./certificate-files.ts";
 import { GatewayConfigError } from "./errors.ts";
+import { type MapEntry, renderMap } from "./maps.ts";
+import { compare } from "./route.ts";
 import { assertHostname, assertListenHost, assertPort } from "./validate.ts";
 
 /** A project's domain: hosts under it that no route serves get the control plane's status page. */
@@ -32,7 +34,6 @@ const KEY_AUTHORIZATION = /^[A-Za-z0-9_-]{1,256}\.[A-Za-z0-9_-]{1,256}$/;
 
 /** Everything TLS-related about one render, validated. */
 export interface TlsContext {
-  dir: string;
   httpsListen: string | null;
   httpsPort: number | null;
   control: string | null;
@@ -73,7 +74,6 @@ export function controlUpstream(url: string): string {
 }
 
 export function tlsContext(
-  dir: string,
   opts: { listenHost: string; httpsPort?: number; controlUrl?: string },
   extras: GatewayExtras,
   routeCertificates: Array<string | undefined>,
@@ -107,7 +107,6 @@ export function tlsContext(
     throw new GatewayConfigError("sites need a control URL");
   const host = opts.listenHost.includes(":") ? `[${opts.listenHost}]` : opts.listenHost;
   return {
-    dir,
     httpsListen: needsHttps ? `${host}:${opts.httpsPort}` : null,
     httpsPort: needsHttps ? (opts.httpsPort ?? null) : null,
     control: opts.controlUrl === undefined ? null : controlUpstream(opts.controlUrl),
@@ -143,19 +142,88 @@ ${entries}  }
 `;
 }
 
-export function sslDirectives(ctx: TlsContext, certificate: string): string {
-  const base = join(ctx.dir, CERTIFICATE_DIR, certificate);
-  return `    ssl_certificate ${base}.crt;
-    ssl_certificate_key ${base}.key;
-`;
+/** The variable naming the certificate a TLS handshake presents: its file base name under `certs/`. */
+const CERTIFICATE_VARIABLE = "$edgeplane_certificate";
+
+/**
+ * nginx reads each token of its config into a 4 KiB buffer, and a chain of certificates may be longer:
+ * PEM goes into the config in pieces of at most this many characters (at most twice as many once its
+ * new lines are written `\n`), a map per piece, joined again where the certificate is loaded.
+ */
+const PEM_PIECE = 1800;
+
+/**
+ * Certificates chosen per handshake (`entries`: not empty). Every host with a certificate is served
+ * by one TLS server whose `ssl_certificate` and `ssl_certificate_key` are variables: the name SNI
+ * asked for gives the certificate (an exact name, else the longest `*.` wildcard, as `server_name`
+ * picks), and the certificate its PEM, written into the config itself, since the worker that loads
+ * it may not be able to read files that the master (root) can.
+ *
+ * Why: with a TLS server per certificate, every reload (every route change) loaded every certificate
+ * again, about 1.4 ms each with OpenSSL 3 (decoding its PEM, a TLS context per server), so 125 held
+ * each route change back by ~180 ms. Now a reload loads none, and a full handshake loads its one
+ * certificate (about 1 ms more per full handshake); resumed sessions load nothing.
+ */
+export function renderCertificates(
+  entries: MapEntry[],
+  pem: ReadonlyMap<string, CertificatePem>,
+): { maps: string; directives: string } {
+  const names = [...new Set(entries.map((e) => e.value))].sort(compare);
+  for (const name of names) {
+    const certificate = pem.get(name);
+    if (certificate === undefined) throw new GatewayConfigError(`certificate ${name} was not read`);
+    const problem = certificatePemProblem(certificate);
+    if (problem) throw new GatewayConfigError(`certificate ${name}: ${problem}`);
+  }
+  /** The maps giving the chosen certificate's chain (or key) a piece each, and the value joining them. */
+  const part = (which: keyof CertificatePem) => {
+    const pieces = new Map(names.map((name) => [name, inPieces(pem.get(name)?.[which] ?? "")]));
+    const count = Math.max(...[...pieces.values()].map((p) => p.length));
+    const variables = Array.from({ length: count }, (_, i) => `${CERTIFICATE_VARIABLE}_${which}_${i}`);
+    const maps = variables.map((variable, i) =>
+      renderMap(
+        `The chosen certificate's ${which} (PEM), piece ${i + 1} of ${count}`,
+        CERTIFICATE_VARIABLE,
+        variable,
+        names.flatMap((name) => {
+          const piece = pieces.get(name)?.[i];
+          return piece === undefined ? [] : [{ key: name, value: `"${piece.replaceAll("\n", "\\n")}"` }];
+        }),
+      ),
+    );
+    return { maps: maps.join(""), value: `data:${variables.join("")}` };
+  };
+  const chain = part("chain");
+  const key = part("key");
+  return {
+    maps: `${renderMap(
+      "HTTPS: the certificate each handshake presents, by the name it asks for (SNI)",
+      "$ssl_server_name",
+      CERTIFICATE_VARIABLE,
+      entries,
+      { hostnames: true },
+    )}${chain.maps}${key.maps}`,
+    directives: `    ssl_certificate ${chain.value};\n    ssl_certificate_key ${key.value};\n`,
+  };
 }
 
-/** HTTPS settings and a default server that refuses handshakes for names without a certificate. */
+function inPieces(text: string): string[] {
+  const pieces: string[] = [];
+  for (let at = 0; at < text.length; at += PEM_PIECE) pieces.push(text.slice(at, at + PEM_PIECE));
+  return pieces;
+}
+
+/**
+ * HTTPS settings and a default server that refuses handshakes for names without a certificate.
+ * Resumed sessions skip loading a certificate; they are kept in a shared cache, which a reload keeps,
+ * rather than in tickets, whose keys nginx draws anew at every reload (every route change).
+ */
 export function renderHttpsDefault(ctx: TlsContext): string {
   if (ctx.httpsListen === null) return "";
   return `
   ssl_protocols TLSv1.2 TLSv1.3;
-  ssl_session_cache shared:edgeplane_tls:1m;
+  ssl_session_cache shared:edgeplane_tls:10m;
+  ssl_session_tickets off;
   server {
     listen ${ctx.httpsListen} ssl default_server;
     server_name _;

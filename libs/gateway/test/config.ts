@@ -41,12 +41,34 @@ export function mapOf(text: string, variable: string): NginxMap | undefined {
     entries: new Map(),
   };
   for (const line of lines) {
-    const words = line.replace(/#.*$/, "").trim().replace(/;$/, "").split(/\s+/);
-    if (words[0] === "hostnames") map.hostnames = true;
-    else if (words[0] === "default") map.default = words[1] ?? "";
-    else if (words.length === 2) map.entries.set((words[0] ?? "").replace(/^\\/, ""), words[1] ?? "");
+    // a key, then its value: a word or a quoted string (which holds no `#` or `;` here)
+    const [key = "", ...value] = line.replace(/#.*$/, "").trim().replace(/;$/, "").split(" ");
+    if (key === "hostnames") map.hostnames = true;
+    else if (key === "default") map.default = value.join(" ");
+    else if (value.length > 0) map.entries.set(key.replace(/^\\/, ""), value.join(" "));
   }
   return map;
+}
+
+/** A config string as nginx reads it: quotes removed, `\n`, `\t`, `\r` unescaped, `\x` read as `x`. */
+function unquote(value: string): string {
+  if (!value.startsWith('"')) return value;
+  const escapes: Record<string, string> = { n: "\n", t: "\t", r: "\r" };
+  return value.slice(1, -1).replace(/\\(.)/g, (_, c: string) => escapes[c] ?? c);
+}
+
+/**
+ * The value of an expression (`data:$a$b`) for a request: each variable that a map sets is looked up
+ * in it (its source evaluated the same way), others are taken from `given`.
+ */
+export function evaluate(text: string, expression: string, given: Record<string, string>): string {
+  return expression.replace(/\$[a-z_0-9]+/g, (variable) => {
+    const known = given[variable];
+    if (known !== undefined) return known;
+    const map = mapOf(text, variable);
+    if (!map) throw new Error(`no map sets ${variable}`);
+    return evaluate(text, unquote(lookup(map, evaluate(text, map.source, given))), given);
+  });
 }
 
 /** An exact name, else the longest `*.` wildcard it lies under (hostnames maps), else the default. */
@@ -66,7 +88,6 @@ export interface Server {
   text: string;
   listen: string;
   names: string[];
-  certificate: string | undefined;
 }
 
 export function servers(text: string): Server[] {
@@ -74,7 +95,6 @@ export function servers(text: string): Server[] {
     text: block,
     listen: /listen ([^;]+);/.exec(block)?.[1] ?? "",
     names: (/server_name ([^;]+);/.exec(block)?.[1] ?? "").split(" "),
-    certificate: /ssl_certificate (\S+);/.exec(block)?.[1],
   }));
 }
 
@@ -88,6 +108,24 @@ export function serverFor(text: string, port: number, host: string): Server | un
     if (wildcard) return wildcard;
   }
   return candidates.find((s) => s.listen.includes("default_server"));
+}
+
+/**
+ * What a TLS handshake asking for `host` (SNI) on `port` presents: the chain and key the server SNI
+ * finds loads (`data:` PEM, or a file's path), or undefined when that server refuses the handshake.
+ */
+export function presentedFor(
+  text: string,
+  port: number,
+  host: string,
+): { chain: string; key: string } | undefined {
+  const server = serverFor(text, port, host);
+  if (!server || server.text.includes("ssl_reject_handshake on;")) return undefined;
+  const load = (directive: string) => {
+    const expression = new RegExp(`^\\s*${directive} (\\S+);$`, "m").exec(server.text)?.[1] ?? "";
+    return evaluate(text, expression, { $ssl_server_name: host }).replace(/^data:/, "");
+  };
+  return { chain: load("ssl_certificate"), key: load("ssl_certificate_key") };
 }
 
 /** The directives of a location (`@upstream`, `= /.edgeplane/access`, …) in a server, one per line. */

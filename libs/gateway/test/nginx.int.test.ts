@@ -308,11 +308,12 @@ describe("NginxGateway with many routes", () => {
         });
       }
     }
-    await writeKeyMaterial(
-      gateway.certificateDir,
-      special,
-      await issueCertificate(ca, { hostnames: [special] }),
-    );
+    // a chain longer than one config token may be (4 KiB), as with intermediates: the CA, thrice
+    const own = await issueCertificate(ca, { hostnames: [special] });
+    await writeKeyMaterial(gateway.certificateDir, special, {
+      ...own,
+      chainPem: `${own.chainPem}\n${ca.certPem}\n${ca.certPem}`,
+    });
     await gateway.apply(routes, { sites, challenges: [{ token, keyAuthorization }] });
     nginx = await gateway.start();
   });
@@ -335,16 +336,18 @@ describe("NginxGateway with many routes", () => {
     }
   }
 
-  it("renders one TLS server per certificate, not one server per host", async () => {
+  it("renders one TLS server for every certificate's hosts, not one server per host or certificate", async () => {
     const text = await readFile(gateway.paths.config, "utf8");
     const tls = servers(text).filter((s) => s.listen === `127.0.0.1:${httpsPort} ssl`);
     expect(tls.map((s) => s.names)).toEqual([
-      [`*.${domain(0)}`],
-      [`*.${domain(2)}`],
-      [`*.${domain(4)}`],
-      [special],
+      [`*.${domain(0)}`, `*.${domain(2)}`, `*.${domain(4)}`, special],
     ]);
-    expect(servers(text)).toHaveLength(2 + tls.length); // plain HTTP and the HTTPS default
+    expect(servers(text)).toHaveLength(3); // plain HTTP, the HTTPS default and the TLS server
+    // certificates are in the config: the worker (an unprivileged user here) reads no key file
+    expect(text).not.toContain(gateway.certificateDir);
+    expect(text).toContain(
+      "ssl_certificate data:$edgeplane_certificate_chain_0$edgeplane_certificate_chain_1;",
+    );
     // no hash nginx had to build slowly, no conflicting names
     expect(await readFile(gateway.paths.errorLog, "utf8")).not.toMatch(/\[(warn|error|crit|emerg)\]/);
   });
@@ -371,6 +374,17 @@ describe("NginxGateway with many routes", () => {
       expect(reply.certificate.subject.CN, `h${h} of project ${p}`).toBe(name);
       expect(reply.certificate.subjectaltname).toBe(`DNS:${name}`);
     });
+  });
+
+  it("refuses certificate files nginx could not present, the config before serving on", async () => {
+    const name = `h0.${domain(4)}`;
+    const mismatched = await issueCertificate(ca, { hostnames: [name] });
+    const other = await issueCertificate(ca, { hostnames: [name] });
+    await writeKeyMaterial(gateway.certificateDir, name, { ...mismatched, keyPem: other.keyPem });
+    const withOwn = routes.map((r) => (r.hostname === name ? { ...r, certificate: name } : r));
+    await expect(gateway.apply(withOwn)).rejects.toThrow(/does not belong/);
+    const reply = await fetchTls(httpsPort, name, ca.certPem);
+    expect([reply.status, reply.certificate.subject.CN]).toEqual([200, `*.${domain(4)}`]);
   });
 
   it("answers unknown hosts 404, and hosts under a project's domain with its status page", async () => {
