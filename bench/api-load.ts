@@ -9,6 +9,9 @@
  * Before each run the system finishes what the runs before it asked for (the deploy run's
  * environments are staged, started and routed: Docker work on the same cores), so each run measures
  * the API, not the pipeline catching up; how long that took is printed.
+ * Each edgeplane run is made twice: with the whole system at work (every 202 also sets the pipeline
+ * staging and starting containers on the same cores), and with the API alone, its workers paused
+ * (SIGSTOP) for the run and resumed after it: what one API process takes, its jobs left queued.
  * Prints a table, asserts nothing. BENCH_LOAD_SECONDS sets each run's length (default 10),
  * BENCH_LOAD_CONNECTIONS the concurrent connections (default 50).
  */
@@ -20,6 +23,7 @@ import autocannon from "autocannon";
 import { pullRequestPayload, signedDelivery } from "../test/support/github.ts";
 import { publishTestImage } from "../test/support/images.ts";
 import { TestSystem } from "../test/support/system.ts";
+import { processTree } from "./support/procs.ts";
 import { table } from "./support/stats.ts";
 
 const SECONDS = Math.max(1, Number(process.env.BENCH_LOAD_SECONDS ?? 10) || 10);
@@ -109,15 +113,28 @@ async function main() {
     };
     const rows: Array<Array<string | number>> = [];
     const waits: string[] = [];
-    const run = async (label: string, url: string, requests: () => Request) => {
+    // the system's workers (every app but the API), to pause for the runs of the API alone
+    const workers = async () =>
+      (await processTree(system.pid ?? 0))
+        .filter((p) => /^(worker-|janitor)/.test(p.label))
+        .map((p) => p.pid);
+    const run = async (label: string, url: string, requests: () => Request, alone = false) => {
       waits.push(`${label}: ${(await settled()).toFixed(1)} s`);
-      const r = await load(url, requests);
-      rows.push([label, r.perSecond, r.p50, r.p99, r.accepted, r.other]);
+      const paused = alone ? await workers() : [];
+      for (const pid of paused) process.kill(pid, "SIGSTOP");
+      try {
+        const r = await load(url, requests);
+        rows.push([label, r.perSecond, r.p50, r.p99, r.accepted, r.other]);
+      } finally {
+        for (const pid of paused) process.kill(pid, "SIGCONT");
+      }
     };
     await run("bare Node server, deploy requests", `http://127.0.0.1:${barePort}`, deploy);
     await run("edgeplane API: deploy requests (202 after commit)", system.apiUrl, deploy);
+    await run("  the same, API alone (workers paused)", system.apiUrl, deploy, true);
     await run("bare Node server, webhook deliveries", `http://127.0.0.1:${barePort}`, webhook);
     await run("edgeplane API: signed webhook deliveries", system.apiUrl, webhook);
+    await run("  the same, API alone (workers paused)", system.apiUrl, webhook, true);
     console.log(
       `\nAPI load, ${CONNECTIONS} connections, ${SECONDS} s each (targets: 2,000/s deploys, 1,500/s webhooks)\n`,
     );
