@@ -52,6 +52,8 @@ export class NginxGateway {
   private pending = 0;
   /** The config text this process installed last; null before its first install. */
   private installed: string | null = null;
+  /** The structure (mapSkeleton) of the last config `nginx -t` accepted in this process. */
+  private validated: string | null = null;
   /** Reads the certificate files an apply names (checking each file's text once). */
   private readonly certificates: CertificateReader;
 
@@ -177,11 +179,18 @@ export class NginxGateway {
     await this.prepare();
     const candidate = join(this.dir, `nginx.conf.${randomBytes(6).toString("hex")}.tmp`);
     await writeFile(candidate, text, { mode: 0o600 });
-    try {
-      await this.test(candidate);
-    } catch (error) {
-      await rm(candidate, { force: true });
-      throw error;
+    // A config that differs from one nginx accepted only in its maps' entries (hosts, upstreams,
+    // certificates: each checked as it was rendered, see maps.ts) is not tested again: `nginx -t`
+    // would cost a process and a parse of the whole config on every route change.
+    const skeleton = mapSkeleton(text);
+    if (skeleton !== this.validated) {
+      try {
+        await this.test(candidate);
+      } catch (error) {
+        await rm(candidate, { force: true });
+        throw error;
+      }
+      this.validated = skeleton;
     }
     await rename(candidate, this.paths.config);
     this.installed = text;
@@ -216,6 +225,11 @@ export class NginxGateway {
       pid !== undefined && (await this.masterPid()) === pid && canConnect(this.listenHost, this.listenPort)
     );
   }
+}
+
+/** The config with every map's entries left out: what nginx could reject beyond a map line. */
+export function mapSkeleton(text: string): string {
+  return text.replace(/^( {2}map [^\n]* \{\n)(?: {4}[^\n]*\n)*( {2}\}\n)/gm, "$1$2");
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -1,6 +1,6 @@
 import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { Agent } from "node:http";
 import { createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -176,6 +176,41 @@ describe("NginxGateway", () => {
       gateway.apply([routeTo(upstreamA)]),
       gateway.apply([routeTo(upstreamB)]),
     ]);
+    expect(await fetchHost(port, HOST)).toEqual({ status: 200, body: "B" });
+  });
+
+  it("tests a config with nginx -t only when more than its maps' entries changed", async () => {
+    // nginx run through a wrapper that notes each config test
+    const calls = join(dir, "tests.log");
+    const wrapper = join(dir, "nginx-wrapper.sh");
+    await writeFile(
+      wrapper,
+      `#!/bin/sh\ncase " $* " in *" -t "*) echo test >> ${calls};; esac\nexec nginx "$@"\n`,
+      { mode: 0o700 },
+    );
+    gateway = new NginxGateway({ dir, listenHost: "127.0.0.1", listenPort: port, nginxBin: wrapper });
+    const tests = async () =>
+      (await readFile(calls, "utf8").catch(() => "")).split("\n").filter(Boolean).length;
+    await startWith([routeTo(upstreamA)]);
+    expect(await tests()).toBe(1);
+
+    // a host added, an upstream switched: map entries only, applied without a test, and served
+    await gateway.apply([routeTo(upstreamB), routeTo(upstreamA, "second.edgeplane.test")]);
+    expect(await tests()).toBe(1);
+    expect(await fetchHost(port, HOST)).toEqual({ status: 200, body: "B" });
+    expect(await fetchHost(port, "second.edgeplane.test")).toEqual({ status: 200, body: "A" });
+
+    // anything outside the maps changed: tested again
+    const current = await readFile(gateway.paths.config, "utf8");
+    await gateway.applyConfigText(
+      current.replace("server_tokens off;", "server_tokens off;\n  tcp_nodelay on;"),
+    );
+    expect(await tests()).toBe(2);
+    // and a config nginx rejects is still refused, the previous one serving on
+    await expect(
+      gateway.applyConfigText(current.replace("server_tokens off;", "server_tokens maybe;")),
+    ).rejects.toThrow(GatewayConfigError);
+    expect(await tests()).toBe(3);
     expect(await fetchHost(port, HOST)).toEqual({ status: 200, body: "B" });
   });
 
