@@ -11,17 +11,14 @@
  * how much of the result is the observer's own load (at the price of coarser client-side times).
  */
 
-import { Agent, request } from "node:http";
 import { performance } from "node:perf_hooks";
-import { setTimeout as sleep } from "node:timers/promises";
 import { docker, publishTestImage } from "../test/support/images.ts";
 import { TestSystem } from "../test/support/system.ts";
+import { bareRun, dockerTime, fresh, iso, POLL_MS, pollUntil } from "./support/probe.ts";
 import { processTree, rssKiB } from "./support/procs.ts";
 import { type DeploymentView, percentile, table } from "./support/stats.ts";
 
 const N = Math.max(1, Number(process.env.BENCH_DEPLOYS ?? 20) || 20);
-const POLL_MS = Math.max(1, Number(process.env.BENCH_POLL_MS ?? 10) || 10);
-const TIMEOUT_MS = 60_000;
 // the issue's targets: POST → first 200 within 1.15× the bare run at p50, 1.3× at p95
 const TARGET_P50 = 1.15;
 const TARGET_P95 = 1.3;
@@ -29,9 +26,6 @@ const PROJECT = "bench";
 const DOMAIN = "bench.test";
 const CONTAINER_PORT = 8080;
 const HEALTH_PATH = "/healthz";
-
-// every probe opens a fresh connection, as a first visitor would; nothing lingers across reloads
-const fresh = new Agent({ keepAlive: false });
 
 interface DeploySample {
   postToReady: number;
@@ -57,39 +51,6 @@ interface BareSample {
 }
 
 // ---- helpers -------------------------------------------------------------------------------------
-
-/** Docker timestamps carry nanoseconds; Date.parse wants at most milliseconds. */
-const dockerTime = (s: string) => Date.parse(s.replace(/(\.\d{3})\d+/, "$1"));
-const iso = (s: string | null | undefined) => (s ? Date.parse(s) : Number.NaN);
-
-function httpGet(port: number, path: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, path, agent: fresh, timeout: 2000 }, (res) => {
-      res.resume();
-      res.on("end", () => resolve(res.statusCode ?? 0));
-      res.on("error", reject);
-    });
-    req.on("timeout", () => req.destroy(new Error("timeout")));
-    req.on("error", reject);
-    req.end();
-  });
-}
-
-/** Polls `probe` every POLL_MS until it returns a value; gives up at the deadline or when stopped. */
-async function pollUntil<T>(
-  probe: () => Promise<T | undefined>,
-  what: string,
-  stop: { aborted: boolean },
-): Promise<T> {
-  const deadline = Date.now() + TIMEOUT_MS;
-  while (!stop.aborted) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(POLL_MS);
-  }
-  throw new Error(`stopped waiting for ${what}`);
-}
 
 const statsRow = (label: string, values: number[]) => [
   label,
@@ -132,22 +93,18 @@ async function deployOnce(
           : undefined;
       },
       `${hostname} to answer 200 through the gateway`,
-      stop,
+      { stop },
     );
   } finally {
     stop.aborted = true;
   }
-  const { deployment } = await pollUntil(
-    async () => {
-      const d = (await system.api<DeploymentView>("GET", `/v1/deployments/${id}`)).body;
-      if (d.status === "ready") return { deployment: d };
-      if (d.status === "failed" || d.status === "superseded")
-        throw new Error(`deploy ${environment} ${d.status}: ${d.error}`);
-      return undefined;
-    },
-    `${environment} to be ready`,
-    { aborted: false },
-  );
+  const { deployment } = await pollUntil(async () => {
+    const d = (await system.api<DeploymentView>("GET", `/v1/deployments/${id}`)).body;
+    if (d.status === "ready") return { deployment: d };
+    if (d.status === "failed" || d.status === "superseded")
+      throw new Error(`deploy ${environment} ${d.status}: ${d.error}`);
+    return undefined;
+  }, `${environment} to be ready`);
   const readyAt = t0 + (iso(deployment.phases.ready) - wallStart);
 
   // everything below is outside the measured window
@@ -200,39 +157,13 @@ async function destroy(system: TestSystem, environment: string): Promise<void> {
 // ---- one bare docker run -------------------------------------------------------------------------
 
 async function bareRunOnce(image: string, label: string): Promise<BareSample> {
-  const portKey = `${CONTAINER_PORT}/tcp`;
-  const wallStart = Date.now();
-  const t0 = performance.now();
-  // `docker run -d -e PORT=8080 -p 127.0.0.1::8080 <image>`
-  const container = await docker.createContainer({
-    Image: image,
-    Env: [`PORT=${CONTAINER_PORT}`],
-    Labels: { "edgeplane.bench": label },
-    ExposedPorts: { [portKey]: {} },
-    HostConfig: { PortBindings: { [portKey]: [{ HostIp: "127.0.0.1", HostPort: "" }] } },
-  });
-  try {
-    await container.start();
-    const info = await container.inspect();
-    const port = Number(info.NetworkSettings.Ports[portKey]?.[0]?.HostPort);
-    if (!port) throw new Error("bare container started without a published port");
-    const first200At = await pollUntil(
-      async () => ((await httpGet(port, HEALTH_PATH).catch(() => 0)) === 200 ? performance.now() : undefined),
-      `bare container on ${port} to answer 200`,
-      { aborted: false },
-    );
-    const after = await container.inspect();
-    const created = dockerTime(after.Created);
-    const started = dockerTime(after.State.StartedAt);
-    return {
-      runToFirst200: first200At - t0,
-      createdAfter: created - wallStart,
-      createdToStarted: started - created,
-      startedToFirst200: wallStart + (first200At - t0) - started,
-    };
-  } finally {
-    await container.remove({ force: true }).catch(() => {});
-  }
+  const run = await bareRun(docker, image, { label, containerPort: CONTAINER_PORT, healthPath: HEALTH_PATH });
+  return {
+    runToFirst200: run.first200,
+    createdAfter: run.created - run.posted,
+    createdToStarted: run.started - run.created,
+    startedToFirst200: run.first200At - run.started,
+  };
 }
 
 // ---- the run -------------------------------------------------------------------------------------

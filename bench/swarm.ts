@@ -17,20 +17,26 @@
  * Sampling stops early once the run nears its time budget; a watchdog cleans up and exits past it.
  */
 
-import { Agent, request } from "node:http";
 import { performance } from "node:perf_hooks";
-import { setTimeout as sleep } from "node:timers/promises";
 import type Docker from "dockerode";
 import { docker, follow, publishTestImage } from "../test/support/images.ts";
 import { LocalRegistry } from "../test/support/registry.ts";
 import { SwarmCluster } from "../test/support/swarm.ts";
 import { TestSystem } from "../test/support/system.ts";
+import {
+  type BareRun,
+  bareRun,
+  dockerTime,
+  fresh,
+  httpGet,
+  iso,
+  POLL_MS,
+  pollUntil,
+} from "./support/probe.ts";
 import { type DeploymentView, percentile, table } from "./support/stats.ts";
 
 const N = Math.max(1, Number(process.env.BENCH_SWARM_DEPLOYS ?? 8) || 8);
 const M = 5;
-const POLL_MS = Math.max(1, Number(process.env.BENCH_POLL_MS ?? 10) || 10);
-const TIMEOUT_MS = 60_000;
 /** From the start of the run: no new swarm sample after this, no new single-host sample after the next. */
 const SWARM_BUDGET_MS = 200_000;
 const HOST_BUDGET_MS = 270_000;
@@ -43,9 +49,6 @@ const HEALTH_PATH = "/healthz";
 /** edgeplane's services publish in this range; the bare services above it, one port each. */
 const SWARM_PORT_RANGE = "31000-31999";
 const BARE_PORT_BASE = 32500;
-
-// every probe opens a fresh connection, as a first visitor would; nothing lingers across reloads
-const fresh = new Agent({ keepAlive: false });
 
 /** One edgeplane deploy, on the wall clock (ms since the epoch). */
 interface DeploySample {
@@ -60,13 +63,7 @@ interface DeploySample {
 }
 
 /** One bare container or service, on the wall clock. */
-interface BareSample {
-  first200: number;
-  posted: number;
-  first200At: number;
-  created: number;
-  started: number;
-}
+type BareSample = BareRun;
 
 interface SwarmNodeView {
   name: string;
@@ -74,39 +71,6 @@ interface SwarmNodeView {
 }
 
 // ---- helpers -------------------------------------------------------------------------------------
-
-/** Docker timestamps carry nanoseconds; Date.parse wants at most milliseconds. */
-const dockerTime = (s: string | undefined) => (s ? Date.parse(s.replace(/(\.\d{3})\d+/, "$1")) : Number.NaN);
-const iso = (s: string | null | undefined) => (s ? Date.parse(s) : Number.NaN);
-
-function httpGet(host: string, port: number, path: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host, port, path, agent: fresh, timeout: 2000 }, (res) => {
-      res.resume();
-      res.on("end", () => resolve(res.statusCode ?? 0));
-      res.on("error", reject);
-    });
-    req.on("timeout", () => req.destroy(new Error("timeout")));
-    req.on("error", reject);
-    req.end();
-  });
-}
-
-/** Polls `probe` every POLL_MS until it returns a value; gives up after `timeoutMs`. */
-async function pollUntil<T>(
-  probe: () => Promise<T | undefined>,
-  what: string,
-  timeoutMs = TIMEOUT_MS,
-  intervalMs = POLL_MS,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(intervalMs);
-  }
-}
 
 /** Runs `f` once; later calls get the same promise. */
 function once(f: () => Promise<void>): () => Promise<void> {
@@ -201,8 +165,7 @@ async function waitReady(system: TestSystem, id: string, environment: string): P
       return undefined;
     },
     `${environment} to be ready`,
-    120_000,
-    100,
+    { timeoutMs: 120_000, intervalMs: 100 },
   );
 }
 
@@ -380,8 +343,7 @@ async function bareServiceOnce(
           return left.length === 0 ? true : undefined;
         },
         `bare service ${id.slice(0, 12)} to be gone`,
-        20_000,
-        100,
+        { timeoutMs: 20_000, intervalMs: 100 },
       ).catch(() => {});
     }
   }
@@ -402,8 +364,7 @@ async function retired(cluster: SwarmCluster, system: TestSystem, environment: s
       return count === 1 ? true : undefined;
     },
     `the previous generation of ${environment} to be gone`,
-    30_000,
-    100,
+    { timeoutMs: 30_000, intervalMs: 100 },
   ).catch(() => log(`the previous generation of ${environment} is still there after 30 s`));
 }
 
@@ -571,42 +532,9 @@ async function swarmPhase(began: number, cleanups: Array<() => Promise<void>>): 
 
 // ---- one host ------------------------------------------------------------------------------------
 
-/** `docker run -d -e PORT=8080 -p 127.0.0.1::8080 <image>` → first 200 on the published port; then removed. */
-async function bareRunOnce(image: string, label: string): Promise<BareSample> {
-  const portKey = `${CONTAINER_PORT}/tcp`;
-  const posted = Date.now();
-  const t0 = performance.now();
-  const container = await docker.createContainer({
-    Image: image,
-    Env: [`PORT=${CONTAINER_PORT}`],
-    Labels: { "edgeplane.bench": label },
-    ExposedPorts: { [portKey]: {} },
-    HostConfig: { PortBindings: { [portKey]: [{ HostIp: "127.0.0.1", HostPort: "" }] } },
-  });
-  try {
-    await container.start();
-    const info = await container.inspect();
-    const port = Number(info.NetworkSettings.Ports[portKey]?.[0]?.HostPort);
-    if (!port) throw new Error("bare container started without a published port");
-    const at = await pollUntil(
-      async () =>
-        (await httpGet("127.0.0.1", port, HEALTH_PATH).catch(() => 0)) === 200
-          ? performance.now()
-          : undefined,
-      `bare container on ${port} to answer 200`,
-    );
-    const after = await container.inspect();
-    return {
-      first200: at - t0,
-      posted,
-      first200At: posted + (at - t0),
-      created: dockerTime(after.Created),
-      started: dockerTime(after.State.StartedAt),
-    };
-  } finally {
-    await container.remove({ force: true }).catch(() => {});
-  }
-}
+/** A bare `docker run` of the image on this host (see bareRun). */
+const bareRunOnce = (image: string, label: string): Promise<BareSample> =>
+  bareRun(docker, image, { label, containerPort: CONTAINER_PORT, healthPath: HEALTH_PATH });
 
 async function hostDeployOnce(system: TestSystem, image: string, environment: string): Promise<DeploySample> {
   const sample = await deployOnce(system, image, environment);

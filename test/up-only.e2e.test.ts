@@ -8,7 +8,7 @@ import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docker, publishTestImage } from "./support/images.ts";
 import { freePort } from "./support/ports.ts";
-import { type Deployment, type Environment, TestSystem } from "./support/system.ts";
+import { type Deployment, type Environment, groupMembers, TestSystem } from "./support/system.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const CLI = join(ROOT, "apps/cli/dist/main.js");
@@ -21,19 +21,6 @@ const burstProject = { name: "burst", domain: "burst.test", port: 8080, healthch
 interface Machine {
   child: ChildProcess;
   logs: string[];
-}
-
-/** The pids of a process group's members still alive, from /proc. */
-async function groupMembers(pgid: number): Promise<number[]> {
-  const members: number[] = [];
-  for (const entry of await readdir("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = await readFile(`/proc/${entry}/stat`, "utf8").catch(() => "");
-    // fields after the command (which may hold spaces) in parentheses: state ppid pgrp ...
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (Number(fields[2]) === pgid && fields[0] !== "Z") members.push(Number(entry));
-  }
-  return members;
 }
 
 /** The apps among a process group's members, by the compiled entry each runs (`apps/<app>/dist/main.js`). */

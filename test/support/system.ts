@@ -373,7 +373,7 @@ export class TestSystem {
 }
 
 /** The pids of a process group's members still alive, from /proc. */
-async function groupMembers(pgid: number): Promise<number[]> {
+export async function groupMembers(pgid: number): Promise<number[]> {
   const members: number[] = [];
   for (const entry of await readdir("/proc")) {
     if (!/^\d+$/.test(entry)) continue;

@@ -1,5 +1,6 @@
-import { type Db, environmentNetworks, eq, sql } from "@edgeplane/db";
+import { type Db, environmentNetworks, eq, type Sql, sql } from "@edgeplane/db";
 import { networkNameFor, type Runtime, SubnetTaken } from "@edgeplane/runtime";
+import { withAdvisoryLock } from "./lock.ts";
 
 /** Where environments' subnets come from: `EDGEPLANE_NETWORK_POOL` cut into `/prefix` subnets. */
 export interface NetworkPool {
@@ -52,34 +53,39 @@ export function freeAddress(subnet: string, taken: ReadonlySet<string | null>): 
 /**
  * The environment's private network, created on first use: a subnet of its own from the pool,
  * recorded in Postgres (`environment_networks`) so no other environment of this edgeplane gets
- * it, and skipped when something else on the host already uses it.
+ * it, and skipped when something else on the host already uses it. Staging and reconcile both
+ * make it, on any machine: one at a time per environment (an advisory lock), since Docker makes
+ * two networks of one name when asked at once.
  */
 export async function ensureEnvironmentNetwork(
-  deps: { db: Db; runtime: Runtime; instance: string; pool: NetworkPool },
+  deps: { db: Db; sql: Sql; runtime: Runtime; instance: string; pool: NetworkPool },
   env: { id: string; projectId: string },
 ): Promise<{ name: string; subnet: string }> {
   const name = networkNameFor(deps.instance, env.id);
   const { count } = shapeOf(deps.pool);
-  let from = 0;
-  for (;;) {
-    const index = await allocate(deps.db, env.id, from, count);
-    const subnet = subnetAt(deps.pool, index);
-    try {
-      await deps.runtime.ensureNetwork({
-        instance: deps.instance,
-        projectId: env.projectId,
-        environmentId: env.id,
-        name,
-        subnet,
-      });
-      return { name, subnet };
-    } catch (error) {
-      if (!(error instanceof SubnetTaken)) throw error;
-      // used by a network that is not ours: give the index back and take a later one
-      await deps.db.delete(environmentNetworks).where(eq(environmentNetworks.environmentId, env.id));
-      from = index + 1;
+  return withAdvisoryLock(deps.sql, `network:${env.id}`, async (lock) => {
+    let from = 0;
+    for (;;) {
+      const index = await allocate(deps.db, env.id, from, count);
+      const subnet = subnetAt(deps.pool, index);
+      lock.assertHeld();
+      try {
+        await deps.runtime.ensureNetwork({
+          instance: deps.instance,
+          projectId: env.projectId,
+          environmentId: env.id,
+          name,
+          subnet,
+        });
+        return { name, subnet };
+      } catch (error) {
+        if (!(error instanceof SubnetTaken)) throw error;
+        // used by a network that is not ours: give the index back and take a later one
+        await deps.db.delete(environmentNetworks).where(eq(environmentNetworks.environmentId, env.id));
+        from = index + 1;
+      }
     }
-  }
+  });
 }
 
 /**

@@ -19,16 +19,11 @@ import {
   type VolumeMount,
   type VolumeSpec,
 } from "../types.ts";
+import { type DockerError, isNotFound } from "./errors.ts";
 import { hardenedHostConfig } from "./hardening.ts";
 import { dockerHealthcheck, healthFromInspect, healthFromStatusText } from "./health-status.ts";
 import { chunksOf, demuxBuffer, demuxFrames } from "./log-stream.ts";
 import { volumeMounts } from "./mounts.ts";
-
-interface DockerError {
-  statusCode?: number;
-  message: string;
-}
-const isNotFound = (error: unknown) => (error as DockerError).statusCode === 404;
 
 /** The most of a helper container's output `runOnce` hands back: its tail. */
 const RUN_ONCE_OUTPUT_BYTES = 4096;

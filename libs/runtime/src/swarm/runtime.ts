@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type Docker from "dockerode";
+import { type DockerError, isNotFound } from "../docker/errors.ts";
 import { KEPT_CAPABILITIES } from "../docker/hardening.ts";
 import { dockerHealthcheck } from "../docker/health-status.ts";
 import { chunksOf, demuxBuffer, demuxFrames } from "../docker/log-stream.ts";
@@ -20,12 +21,6 @@ import type {
   Runtime,
   VolumeSpec,
 } from "../types.ts";
-
-interface DockerError {
-  statusCode?: number;
-  message: string;
-}
-const isNotFound = (error: unknown) => (error as DockerError).statusCode === 404;
 
 /** A Swarm service name is a DNS label. */
 const SERVICE_NAME_MAX = 63;
