@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { createRequire } from "node:module";
+import { createRequire, Module } from "node:module";
+import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type Docker from "dockerode";
 import { LABELS, labelsFor, networkNameFor, volumeLabelsFor, volumeNameFor } from "../labels.ts";
@@ -29,14 +30,38 @@ import { volumeMounts } from "./mounts.ts";
 const RUN_ONCE_OUTPUT_BYTES = 4096;
 
 /**
- * dockerode (with its SSH and HTTP stack, about 27 MiB) is loaded when a runtime is first used, not
- * when a process starts: the API holds a runtime only to read logs, which most never do.
+ * dockerode is loaded when a runtime is first used, not when a process starts: the API holds a
+ * runtime only to read logs, which most never do. At load it also requires BuildKit's gRPC session
+ * support (dockerode's `session`, with grpc-js and protobufjs) and an SSH client (docker-modem's
+ * `ssh`, with ssh2): about 11 of its 21 MiB. edgeplane never builds images and reaches Docker only
+ * over `unix://` or `tcp://` (its config refuses anything else), so those two modules are
+ * registered as stubs that refuse to run before dockerode is required.
  */
 let DockerClass: typeof Docker | undefined;
 const dockerode = (): typeof Docker => {
-  DockerClass ??= createRequire(import.meta.url)("dockerode") as typeof Docker;
+  if (DockerClass) return DockerClass;
+  const require = createRequire(import.meta.url);
+  const entry = require.resolve("dockerode");
+  const unused = (what: string) => () => {
+    throw new Error(`${what} is not available in edgeplane`);
+  };
+  registerStub(join(dirname(entry), "session.js"), unused("building images with BuildKit sessions"));
+  const modem = createRequire(entry).resolve("docker-modem");
+  registerStub(join(dirname(modem), "ssh.js"), unused("ssh:// Docker hosts"));
+  DockerClass = require(entry) as typeof Docker;
   return DockerClass;
 };
+
+/** Makes `require(path)` return `exports` without reading the file (unless something loaded it already). */
+function registerStub(path: string, exports: unknown): void {
+  const cache = createRequire(import.meta.url).cache;
+  if (cache[path]) return;
+  const stub = new Module(path);
+  stub.filename = path;
+  stub.loaded = true;
+  stub.exports = exports;
+  cache[path] = stub;
+}
 
 /**
  * A Docker API client: on `socketPath`, or where the standard `DOCKER_HOST` (with `DOCKER_TLS_VERIFY`
