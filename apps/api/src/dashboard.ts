@@ -1,11 +1,8 @@
-import { createBullBoard } from "@bull-board/api";
-import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
-import { HonoAdapter } from "@bull-board/hono";
 import { DomainError } from "@edgeplane/domain";
 import { authenticate, authorize } from "@edgeplane/services";
 import { serveStatic } from "@hono/node-server/serve-static";
 import type { Queue } from "bullmq";
-import type { Hono } from "hono";
+import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { bearerToken } from "./auth.ts";
 import type { ApiApp, ApiDeps, AppEnv } from "./context.ts";
@@ -72,6 +69,24 @@ export function registerDashboard(app: ApiApp, deps: ApiDeps, queues: Queue[]): 
     refuse();
   });
 
+  // Bull Board (its UI server and adapters, about 10 MiB) is loaded by the first request for it:
+  // most API processes never serve the dashboard
+  let board: Promise<Hono> | undefined;
+  const serve = createMiddleware<AppEnv>(async (c) => {
+    board ??= loadBoard(queues);
+    return (await board).fetch(c.req.raw, c.env);
+  });
+  app.all(DASHBOARD_PATH, serve);
+  app.all(`${DASHBOARD_PATH}/*`, serve);
+}
+
+/** Bull Board over `queues`, served at DASHBOARD_PATH by an app of its own. */
+async function loadBoard(queues: Queue[]): Promise<Hono> {
+  const [{ createBullBoard }, { BullMQAdapter }, { HonoAdapter }] = await Promise.all([
+    import("@bull-board/api"),
+    import("@bull-board/api/bullMQAdapter"),
+    import("@bull-board/hono"),
+  ]);
   const serverAdapter = new HonoAdapter(serveStatic);
   serverAdapter.setBasePath(DASHBOARD_PATH);
   createBullBoard({
@@ -82,5 +97,5 @@ export function registerDashboard(app: ApiApp, deps: ApiDeps, queues: Queue[]): 
     serverAdapter: serverAdapter as unknown as Parameters<typeof createBullBoard>[0]["serverAdapter"],
     options: { uiConfig: { boardTitle: "edgeplane queues" } },
   });
-  app.route(DASHBOARD_PATH, serverAdapter.registerPlugin() as unknown as Hono<AppEnv>);
+  return new Hono().route(DASHBOARD_PATH, serverAdapter.registerPlugin() as unknown as Hono);
 }

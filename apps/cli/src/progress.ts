@@ -1,5 +1,5 @@
 import type { DeploymentView } from "@edgeplane/services";
-import ora, { type Ora } from "ora";
+import type { Ora } from "ora";
 import { seconds } from "./output.ts";
 
 /** A phase event as `GET /v1/deployments/{id}/events` sends it. */
@@ -52,9 +52,14 @@ export function jsonProgress(queuedAt: number, write: Write): Progress {
 
 /**
  * A spinner on a terminal: the current phase with the time spent in it so far (`staging 0.4s`),
- * each finished phase kept as a line with its duration, the URL at the end.
+ * each finished phase kept as a line with its duration, the URL at the end. `ora` is passed in,
+ * loaded by the caller only for a terminal: every other command, `up` included, does without it.
  */
-export function spinnerProgress(queuedAt: number, stream: NodeJS.WriteStream): Progress {
+export function spinnerProgress(
+  queuedAt: number,
+  stream: NodeJS.WriteStream,
+  ora: typeof import("ora").default,
+): Progress {
   let spinner: Ora | null = null;
   let current: { phase: string; since: number; message: string | null } | null = null;
   let timer: NodeJS.Timeout | null = null;

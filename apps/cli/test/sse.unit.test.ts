@@ -1,5 +1,6 @@
+import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { plainProgress } from "../src/progress.ts";
+import { plainProgress, spinnerProgress } from "../src/progress.ts";
 import { parseServerSentEvents } from "../src/sse.ts";
 
 async function parse(chunks: string[]) {
@@ -72,5 +73,36 @@ describe("plain progress", () => {
     expect(lines.join("")).toBe(
       "queued +0.0s\nstaging +0.2s  waiting for image\nready +3.1s\nhttp://pr-1.preview.test:8080\n",
     );
+  });
+});
+
+describe("spinner progress", () => {
+  it("keeps each finished phase as a line with its time, then the result and the URL", async () => {
+    const ora = (await import("ora")).default; // loaded by the deploy command for a terminal only
+    const out = new PassThrough();
+    const written: string[] = [];
+    out.on("data", (chunk: Buffer) => written.push(chunk.toString()));
+    const terminal = Object.assign(out, {
+      isTTY: true,
+      columns: 80,
+      cursorTo: () => true,
+      clearLine: () => true,
+      moveCursor: () => true,
+    });
+    const now = Date.now();
+    const at = (ms: number) => new Date(now - 2000 + ms).toISOString();
+    const progress = spinnerProgress(now - 2000, terminal as unknown as NodeJS.WriteStream, ora);
+    progress.phase({ phase: "queued", message: null, at: at(0), status: "queued" });
+    progress.phase({ phase: "staging", message: null, at: at(400), status: "staging" });
+    progress.phase({ phase: "ready", message: null, at: at(1500), status: "ready" });
+    progress.end({
+      status: "ready",
+      url: "http://pr-1.preview.test:8080",
+      phases: { ready: at(1500) },
+    } as never);
+    const text = written.join("");
+    expect(text).toMatch(/✔ queued \d+\.\ds/);
+    expect(text).toMatch(/✔ staging \d+\.\ds/);
+    expect(text).toContain("✔ ready after 1.5s\nhttp://pr-1.preview.test:8080\n");
   });
 });

@@ -93,7 +93,7 @@ export async function deploy(options: DeployOptions): Promise<void> {
   const progress = options.json
     ? jsonProgress(queuedAt, write)
     : process.stdout.isTTY && process.stdout.columns > 0 && !process.env.CI
-      ? spinnerProgress(queuedAt, process.stdout)
+      ? spinnerProgress(queuedAt, process.stdout, (await import("ora")).default)
       : plainProgress(queuedAt, write);
   const final = await follow(env, deployment, progress, options.timeout);
   progress.end(final);
