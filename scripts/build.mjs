@@ -10,19 +10,10 @@ import { build } from "esbuild";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const pkg = JSON.parse(await readFile(join(root, "package.json"), "utf8"));
-// Pure JavaScript packages without files of their own to read at run time are bundled too: a
-// process then compiles one file instead of resolving, reading and (CommonJS from ES modules)
-// lexing hundreds, most of its start-up time.
-const BUNDLED = new Set([
-  "zod",
-  "drizzle-orm",
-  "postgres",
-  "commander",
-  "yaml",
-  "@octokit/webhooks-methods",
-  "@peculiar/x509",
-  "reflect-metadata",
-]);
+// Pure JavaScript packages that every process loads at start and that read no files of their own
+// at run time are bundled too: a process then compiles one file instead of resolving, reading and
+// (CommonJS from ES modules) lexing hundreds, most of its start-up time.
+const BUNDLED = new Set(["zod", "drizzle-orm", "postgres", "commander", "yaml", "@octokit/webhooks-methods"]);
 const external = [
   ...Object.keys(pkg.dependencies ?? {}).filter((name) => !BUNDLED.has(name)),
   ...Object.keys(pkg.devDependencies ?? {}),

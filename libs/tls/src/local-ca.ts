@@ -1,4 +1,5 @@
 import { createPrivateKey, createPublicKey, type KeyObject, randomBytes, webcrypto } from "node:crypto";
+import type { X509Certificate } from "@peculiar/x509";
 import { isCertificateName } from "./dns-name.ts";
 import {
   decodePermittedDomains,
@@ -7,19 +8,7 @@ import {
   normalizeDomains,
   withinDomain,
 } from "./name-constraints.ts";
-import {
-  AuthorityKeyIdentifierExtension,
-  BasicConstraintsExtension,
-  ExtendedKeyUsage,
-  ExtendedKeyUsageExtension,
-  Extension,
-  KeyUsageFlags,
-  KeyUsagesExtension,
-  SubjectAlternativeNameExtension,
-  SubjectKeyIdentifierExtension,
-  X509Certificate,
-  X509CertificateGenerator,
-} from "./x509.ts";
+import { x509 } from "./x509.ts";
 
 /** edgeplane's own root: a self-signed certificate and its PKCS#8 private key, both PEM. */
 export interface LocalCa {
@@ -104,6 +93,14 @@ export interface LocalCaOptions {
 export async function createLocalCa(options: LocalCaOptions = {}): Promise<LocalCa> {
   const commonName = options.commonName ?? "edgeplane local CA";
   if (commonName.trim() === "") throw new Error("local CA common name must not be empty");
+  const {
+    BasicConstraintsExtension,
+    Extension,
+    KeyUsageFlags,
+    KeyUsagesExtension,
+    SubjectKeyIdentifierExtension,
+    X509CertificateGenerator,
+  } = x509();
   const now = options.now ?? new Date();
   const keys = options.keyPem ? await existingKeys(options.keyPem) : await generateKeys();
   const constraints = options.permittedDomains
@@ -136,7 +133,7 @@ export async function createLocalCa(options: LocalCaOptions = {}): Promise<Local
 
 /** The DNS domains a CA root may certify; undefined when it carries no name constraints. */
 export function permittedDomains(certPem: string): string[] | undefined {
-  const extension = new X509Certificate(certPem).getExtension(NAME_CONSTRAINTS_OID);
+  const extension = new (x509().X509Certificate)(certPem).getExtension(NAME_CONSTRAINTS_OID);
   return extension ? decodePermittedDomains(Buffer.from(extension.value)) : undefined;
 }
 
@@ -164,6 +161,18 @@ export async function issueCertificate(
   const validDays = options.validDays ?? 90;
   if (!Number.isInteger(validDays) || validDays < 1) throw new Error("validDays must be a positive integer");
 
+  const {
+    AuthorityKeyIdentifierExtension,
+    BasicConstraintsExtension,
+    ExtendedKeyUsage,
+    ExtendedKeyUsageExtension,
+    KeyUsageFlags,
+    KeyUsagesExtension,
+    SubjectAlternativeNameExtension,
+    SubjectKeyIdentifierExtension,
+    X509Certificate,
+    X509CertificateGenerator,
+  } = x509();
   const caCert = new X509Certificate(ca.certPem);
   const caKey = await importSigningKey(ca.keyPem);
   const now = options.now ?? new Date();

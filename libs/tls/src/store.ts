@@ -1,4 +1,4 @@
-import { SubjectAlternativeNameExtension, X509Certificate } from "./x509.ts";
+import { x509 } from "./x509.ts";
 
 export interface KeyMaterial {
   certPem: string;
@@ -17,6 +17,7 @@ const dayMs = 24 * 60 * 60 * 1000;
 
 /** Reads the first certificate of a PEM (a leaf, or a full chain starting with its leaf). */
 export function readCertificateInfo(pem: string): CertificateInfo {
+  const { SubjectAlternativeNameExtension, X509Certificate } = x509();
   const cert = new X509Certificate(pem);
   const san = cert.getExtension(SubjectAlternativeNameExtension);
   const hostnames = san

@@ -1,17 +1,19 @@
-// @peculiar/x509 resolves its algorithms through tsyringe, which needs a Reflect metadata polyfill to be
-// loaded first. Import x509 through this module only, so the polyfill always comes before it.
-import "reflect-metadata";
+import { createRequire } from "node:module";
 
-export {
-  AuthorityKeyIdentifierExtension,
-  BasicConstraintsExtension,
-  ExtendedKeyUsage,
-  ExtendedKeyUsageExtension,
-  Extension,
-  KeyUsageFlags,
-  KeyUsagesExtension,
-  SubjectAlternativeNameExtension,
-  SubjectKeyIdentifierExtension,
-  X509Certificate,
-  X509CertificateGenerator,
-} from "@peculiar/x509";
+type X509 = typeof import("@peculiar/x509");
+
+let loaded: X509 | undefined;
+
+/**
+ * @peculiar/x509, loaded by the first certificate a process reads or makes: with tsyringe and the
+ * Reflect metadata polyfill it resolves its algorithms through (which must come first), about
+ * 20 MiB that most processes never need. Take its classes through this function only.
+ */
+export function x509(): X509 {
+  if (!loaded) {
+    const require = createRequire(import.meta.url);
+    require("reflect-metadata");
+    loaded = require("@peculiar/x509") as X509;
+  }
+  return loaded;
+}
