@@ -14,7 +14,7 @@
 import { performance } from "node:perf_hooks";
 import { docker, publishTestImage } from "../test/support/images.ts";
 import { TestSystem } from "../test/support/system.ts";
-import { bareRun, dockerTime, fresh, iso, POLL_MS, pollUntil } from "./support/probe.ts";
+import { alternate, bareRun, dockerTime, fresh, iso, POLL_MS, pollUntil } from "./support/probe.ts";
 import { processTree, rssKiB } from "./support/procs.ts";
 import { type DeploymentView, percentile, table } from "./support/stats.ts";
 
@@ -211,14 +211,7 @@ async function main(): Promise<void> {
       const runBare = async () => {
         bares.push(await bareRunOnce(pinned, system.instance));
       };
-      // alternate which goes first, so neither always follows the other's cleanup
-      if (i % 2 === 0) {
-        await runDeploy();
-        await runBare();
-      } else {
-        await runBare();
-        await runDeploy();
-      }
+      await alternate(i, runDeploy, runBare);
       process.stderr.write(`bench: ${i + 1}/${N}\r`);
     }
     process.stderr.write("\n");

@@ -24,6 +24,7 @@ import { LocalRegistry } from "../test/support/registry.ts";
 import { SwarmCluster } from "../test/support/swarm.ts";
 import { TestSystem } from "../test/support/system.ts";
 import {
+  alternate,
   type BareRun,
   bareRun,
   dockerTime,
@@ -488,14 +489,7 @@ async function swarmPhase(began: number, cleanups: Array<() => Promise<void>>): 
           ),
         );
       };
-      // alternate which goes first, so neither always follows the other's cleanup
-      if (i % 2 === 0) {
-        await runDeploy();
-        await runBare();
-      } else {
-        await runBare();
-        await runDeploy();
-      }
+      await alternate(i, runDeploy, runBare);
       log(`swarm ${i + 1}/${N}`);
     }
 
@@ -578,13 +572,7 @@ async function hostPhase(
       const runBare = async () => {
         bare.push(await bareRunOnce(pinned, system.instance));
       };
-      if (i % 2 === 0) {
-        await runDeploy();
-        await runBare();
-      } else {
-        await runBare();
-        await runDeploy();
-      }
+      await alternate(i, runDeploy, runBare);
       log(`single host ${i + 1}/${N}`);
     }
     return { fresh, bare };

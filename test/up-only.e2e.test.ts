@@ -8,7 +8,13 @@ import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docker, publishTestImage } from "./support/images.ts";
 import { freePort } from "./support/ports.ts";
-import { type Deployment, type Environment, groupMembers, TestSystem } from "./support/system.ts";
+import {
+  type Deployment,
+  type Environment,
+  groupMembers,
+  interruptGroup,
+  TestSystem,
+} from "./support/system.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const CLI = join(ROOT, "apps/cli/dist/main.js");
@@ -109,18 +115,9 @@ async function until(what: string, machine: Machine, ready: () => Promise<boolea
   throw new Error(`${what} not reached:\n${machine.logs.join("\n")}`);
 }
 
-/** Ctrl-C: SIGINT to the whole group; resolves with the pids still there after `timeoutMs`. */
-async function interrupt(machine: Machine, timeoutMs = 40_000): Promise<number[]> {
-  const pid = machine.child.pid as number;
-  process.kill(-pid, "SIGINT");
-  const deadline = Date.now() + timeoutMs;
-  let left = await groupMembers(pid);
-  while (left.length > 0 && Date.now() < deadline) {
-    await sleep(200);
-    left = await groupMembers(pid);
-  }
-  return left;
-}
+/** Ctrl-C to a machine: its whole group; resolves with the pids still there after `timeoutMs`. */
+const interrupt = (machine: Machine, timeoutMs?: number) =>
+  interruptGroup(machine.child.pid as number, timeoutMs);
 
 function kill(machine: Machine | null) {
   const pid = machine?.child.pid;

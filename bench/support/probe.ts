@@ -99,3 +99,14 @@ export async function bareRun(
     await container.remove({ force: true }).catch(() => {});
   }
 }
+
+/** Runs both, the first one first on even rounds, so that neither always follows the other's cleanup. */
+export async function alternate(round: number, first: () => Promise<void>, second: () => Promise<void>) {
+  if (round % 2 === 0) {
+    await first();
+    await second();
+  } else {
+    await second();
+    await first();
+  }
+}

@@ -18,7 +18,8 @@ async function waitExit(pid: number, timeoutMs: number): Promise<boolean> {
   return !alive(pid);
 }
 
-function alive(pid: number): boolean {
+/** Whether a process of this pid exists (signal 0). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

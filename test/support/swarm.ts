@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import Docker from "dockerode";
+import { alive } from "./chaos.ts";
 import { follow, docker as machineDocker } from "./images.ts";
 import { runProgram } from "./run.ts";
 
@@ -631,15 +632,6 @@ async function run(command: string, args: string[]): Promise<string> {
 /** iptables, waiting for the lock: the machine's dockerd and other clusters change the rules too. */
 function iptables(...args: string[]): Promise<string> {
   return run("iptables", ["-w", ...args]);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** A free TCP port on `host` (an address of this machine), as the kernel hands it out. */

@@ -321,14 +321,7 @@ export class TestSystem {
   async interrupt(timeoutMs = 40_000): Promise<number[]> {
     const pid = this.child?.pid;
     if (!pid) throw new Error("not started");
-    process.kill(-pid, "SIGINT");
-    const deadline = Date.now() + timeoutMs;
-    let left = await groupMembers(pid);
-    while (left.length > 0 && Date.now() < deadline) {
-      await sleep(200);
-      left = await groupMembers(pid);
-    }
-    return left;
+    return interruptGroup(pid, timeoutMs);
   }
 
   redis(): Redis {
@@ -370,6 +363,18 @@ export class TestSystem {
     await dropDatabase(this.databaseUrl).catch(() => {});
     if (this.stateDir) await rm(this.stateDir, { recursive: true, force: true });
   }
+}
+
+/** Ctrl-C: SIGINT to the process group `pgid`; resolves with the pids still there after `timeoutMs`. */
+export async function interruptGroup(pgid: number, timeoutMs = 40_000): Promise<number[]> {
+  process.kill(-pgid, "SIGINT");
+  const deadline = Date.now() + timeoutMs;
+  let left = await groupMembers(pgid);
+  while (left.length > 0 && Date.now() < deadline) {
+    await sleep(200);
+    left = await groupMembers(pgid);
+  }
+  return left;
 }
 
 /** The pids of a process group's members still alive, from /proc. */

@@ -14,6 +14,7 @@ export {
   notInArray,
   or,
   type SQL,
+  type SQLWrapper,
   sql,
 } from "drizzle-orm";
 export { createDb, type Db, type DbOrTx, type Sql, type Tx } from "./client.ts";

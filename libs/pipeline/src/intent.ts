@@ -15,10 +15,12 @@ import {
   pipelinedTransaction,
   prepare,
   projects,
+  type RawRow,
   rowOf,
   rowVersion,
   runPrepared,
   type SQL,
+  type SQLWrapper,
   sql,
   statements,
   type Tx,
@@ -416,40 +418,44 @@ function teardownStatement(environmentId: string, extra: Partial<typeof environm
 }
 
 /**
- * Inside the caller's transaction: records the intent to destroy (status `destroying`, generation
- * bumped, no desired image). Returns null when there is nothing to do (already gone or going).
+ * Records the intent to destroy (status `destroying`, generation bumped, no desired image, older
+ * deployments superseded) with `run`, a transaction's way of running a statement. Its statements
+ * are all sent before any answer is awaited. Resolves to null when there is nothing to do (already
+ * gone or going; `extra` is still written).
  */
-export async function recordTeardown(
+function teardownWith(
+  run: (statement: SQLWrapper) => Promise<RawRow[]>,
+  current: EnvironmentRow,
+  extra: Partial<typeof environments.$inferInsert>,
+): Promise<EnvironmentRow | null> {
+  if (current.status === "destroyed" || current.status === "destroying") {
+    if (Object.keys(extra).length === 0) return Promise.resolve(null);
+    return run(statements.update(environments).set(extra).where(eq(environments.id, current.id))).then(
+      () => null,
+    );
+  }
+  const updated = run(teardownStatement(current.id, extra));
+  const superseded = run(supersedeOlderStatement(eq(environments.id, current.id), new Date()));
+  return Promise.all([updated, superseded]).then(([[env]]) => {
+    if (!env) throw new Error("environment update returned nothing");
+    return rowOf(environments, env);
+  });
+}
+
+/** `teardownWith` inside the caller's transaction. */
+export function recordTeardown(
   tx: Tx,
   current: EnvironmentRow,
   extra: Partial<typeof environments.$inferInsert> = {},
-) {
-  if (current.status === "destroyed" || current.status === "destroying") {
-    if (Object.keys(extra).length)
-      await tx.update(environments).set(extra).where(eq(environments.id, current.id));
-    return null;
-  }
-  const [env] = await tx.execute(teardownStatement(current.id, extra));
-  if (!env) throw new Error("environment update returned nothing");
-  await tx.execute(supersedeOlderStatement(eq(environments.id, current.id), new Date()));
-  return rowOf(environments, env);
+): Promise<EnvironmentRow | null> {
+  return teardownWith((statement) => tx.execute(statement.getSQL()) as Promise<RawRow[]>, current, extra);
 }
 
-/** `recordTeardown` as statements sent on a pipelined transaction. */
+/** `teardownWith` on a pipelined transaction: on the wire when this returns. */
 export function sendTeardown(
   tx: PipelinedTx,
   current: EnvironmentRow,
   extra: Partial<typeof environments.$inferInsert> = {},
 ): Promise<EnvironmentRow | null> {
-  if (current.status === "destroyed" || current.status === "destroying") {
-    if (Object.keys(extra).length)
-      tx.send(statements.update(environments).set(extra).where(eq(environments.id, current.id)));
-    return Promise.resolve(null);
-  }
-  const updated = tx.send(teardownStatement(current.id, extra));
-  const superseded = tx.send(supersedeOlderStatement(eq(environments.id, current.id), new Date()));
-  return Promise.all([updated, superseded]).then(([[env]]) => {
-    if (!env) throw new Error("environment update returned nothing");
-    return rowOf(environments, env);
-  });
+  return teardownWith((statement) => tx.send(statement), current, extra);
 }

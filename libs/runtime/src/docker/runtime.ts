@@ -22,9 +22,10 @@ import {
 } from "../types.ts";
 import { type DockerError, isNotFound } from "./errors.ts";
 import { hardenedHostConfig } from "./hardening.ts";
-import { dockerHealthcheck, healthFromInspect, healthFromStatusText } from "./health-status.ts";
+import { healthFromInspect, healthFromStatusText } from "./health-status.ts";
 import { chunksOf, demuxBuffer, demuxFrames } from "./log-stream.ts";
 import { volumeMounts } from "./mounts.ts";
+import { startPlan } from "./start-plan.ts";
 
 /** The most of a helper container's output `runOnce` hands back: its tail. */
 const RUN_ONCE_OUTPUT_BYTES = 4096;
@@ -179,23 +180,14 @@ export class DockerRuntime implements Runtime {
   }
 
   async start(spec: ContainerSpec): Promise<ManagedContainer> {
-    // everything that can be refused is refused before Docker is asked anything
-    const labels = labelsFor(spec);
-    const mounts = volumeMounts(this.options.instance, spec.environmentId, spec.mounts ?? []);
-    const healthcheck = dockerHealthcheck(spec.healthcheck);
-    const aliases = spec.aliases ?? [];
-    if (aliases.length > 0 && !spec.network) throw new Error("network aliases need a network");
-    const service = spec.service === undefined ? "" : `-${spec.service}`;
-    const name = `ep-${this.options.instance}-${spec.projectName}-${spec.environmentName}${service}-g${spec.generation}`;
+    const { labels, mounts, healthcheck, aliases, name, env } = startPlan(this.options.instance, spec);
     await this.assertOwnVolumes(spec.environmentId, spec.mounts ?? []);
     await this.removeByName(name);
     const port = spec.containerPort;
     const container = await this.docker.createContainer({
       name,
       Image: spec.image,
-      Env: Object.entries({ ...spec.env, ...(port === null ? {} : { PORT: String(port) }) }).map(
-        ([k, v]) => `${k}=${v}`,
-      ),
+      Env: env,
       Labels: labels,
       ...(port === null ? {} : { ExposedPorts: { [`${port}/tcp`]: {} } }),
       ...(spec.command ? { Cmd: spec.command } : {}),

@@ -3,11 +3,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type Docker from "dockerode";
 import { type DockerError, isNotFound } from "../docker/errors.ts";
 import { KEPT_CAPABILITIES } from "../docker/hardening.ts";
-import { dockerHealthcheck } from "../docker/health-status.ts";
 import { chunksOf, demuxBuffer, demuxFrames } from "../docker/log-stream.ts";
-import { volumeMounts } from "../docker/mounts.ts";
 import { DockerRuntime, dockerClient } from "../docker/runtime.ts";
-import { LABELS, labelsFor, volumeLabelsFor, volumePrefixFor } from "../labels.ts";
+import { startPlan } from "../docker/start-plan.ts";
+import { LABELS, volumeLabelsFor, volumePrefixFor } from "../labels.ts";
 import type {
   ContainerSpec,
   HealthStatus,
@@ -209,15 +208,9 @@ export class SwarmRuntime implements Runtime {
   }
 
   async start(spec: ContainerSpec): Promise<ManagedContainer> {
-    // everything that can be refused is refused before Docker is asked anything
-    const labels = labelsFor(spec);
-    const mounts = volumeMounts(this.options.instance, spec.environmentId, spec.mounts ?? []);
-    const healthcheck = dockerHealthcheck(spec.healthcheck);
-    const aliases = spec.aliases ?? [];
-    if (aliases.length > 0 && !spec.network) throw new Error("network aliases need a network");
-    const name = serviceName(
-      `ep-${this.options.instance}-${spec.projectName}-${spec.environmentName}${spec.service === undefined ? "" : `-${spec.service}`}-g${spec.generation}`,
-    );
+    const plan = startPlan(this.options.instance, spec);
+    const { labels, mounts, healthcheck, aliases, env } = plan;
+    const name = serviceName(plan.name);
     await this.removeByName(name);
     const port = spec.containerPort;
     const published = port === null ? null : await this.ports.allocate(name);
@@ -229,9 +222,7 @@ export class SwarmRuntime implements Runtime {
     const containerSpec = {
       Image: spec.image,
       Labels: labels,
-      Env: Object.entries({ ...spec.env, ...(port === null ? {} : { PORT: String(port) }) }).map(
-        ([k, v]) => `${k}=${v}`,
-      ),
+      Env: env,
       ...(spec.entrypoint ? { Command: spec.entrypoint } : {}),
       ...(spec.command ? { Args: spec.command } : {}),
       ...(spec.user ? { User: spec.user } : {}),
