@@ -9,17 +9,18 @@ import { execFileSync } from "node:child_process";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { TestSystem } from "../test/support/system.ts";
-import { processTree, rssKiB } from "./support/procs.ts";
+import { processTree, pssKiB, rssKiB } from "./support/procs.ts";
 import { percentile, table } from "./support/stats.ts";
 
 const STARTS = Math.max(1, Number(process.env.BENCH_STARTS ?? 3) || 3);
 
-function bareNodeRssMiB(): number {
+function bareNodeMiB(): { rss: number; pss: number } {
   const out = execFileSync(process.execPath, [
     "-e",
-    "setTimeout(() => { const s = require('fs').readFileSync('/proc/self/status', 'utf8'); console.log(/VmRSS:\\s+(\\d+)/.exec(s)[1]); }, 500)",
+    "setTimeout(() => { const s = require('fs').readFileSync('/proc/self/smaps_rollup', 'utf8'); console.log(/^Rss:\\s+(\\d+)/m.exec(s)[1], /^Pss:\\s+(\\d+)/m.exec(s)[1]); }, 500)",
   ]);
-  return Number(out.toString().trim()) / 1024;
+  const [rss = Number.NaN, pss = Number.NaN] = out.toString().trim().split(" ").map(Number);
+  return { rss: rss / 1024, pss: pss / 1024 };
 }
 
 async function main() {
@@ -36,13 +37,16 @@ async function main() {
       const root = system.pid;
       if (root === undefined) throw new Error("edgeplane up is not running");
       let total = 0;
+      let totalPss = 0;
       rows = [];
       for (const p of await processTree(root)) {
         const kib = await rssKiB(p.pid);
+        const pss = await pssKiB(p.pid);
         if (Number.isFinite(kib)) total += kib;
-        rows.push([`${"  ".repeat(p.depth)}${p.label}`, kib / 1024]);
+        if (Number.isFinite(pss)) totalPss += pss;
+        rows.push([`${"  ".repeat(p.depth)}${p.label}`, kib / 1024, pss / 1024]);
       }
-      rows.push(["total", total / 1024]);
+      rows.push(["total", total / 1024, totalPss / 1024]);
     } finally {
       await system.stop();
     }
@@ -51,8 +55,14 @@ async function main() {
     `\n\`edgeplane up\` spawn → API ready and every worker up, ${STARTS} starts (ms; services already up)\n`,
   );
   console.log(table(["", "p50", "max"], [["start → ready", percentile(starts, 0.5), Math.max(...starts)]]));
-  console.log("\nidle RSS of each process (MiB; targets: 90 per Node process, 600 in all)\n");
-  console.log(table(["process", "RSS MiB"], [...rows, ["bare node process (floor)", bareNodeRssMiB()]]));
+  console.log(
+    "\nidle memory of each process (MiB; targets: RSS 90 per Node process, 600 in all; PSS counts pages\n" +
+      "the processes share, such as the node binary's code, once in all)\n",
+  );
+  const floor = bareNodeMiB();
+  console.log(
+    table(["process", "RSS MiB", "PSS MiB"], [...rows, ["bare node process (floor)", floor.rss, floor.pss]]),
+  );
 }
 
 await main();

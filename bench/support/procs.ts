@@ -26,6 +26,17 @@ export async function rssKiB(pid: number): Promise<number> {
   return Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? Number.NaN);
 }
 
+/**
+ * Proportional set size: the process's private pages plus its share of pages it shares with
+ * others (the node binary's code, mapped by every Node process, counts once across them). The sum
+ * over a system's processes is what the system occupies in memory; the sum of RSS counts shared
+ * pages once per process.
+ */
+export async function pssKiB(pid: number): Promise<number> {
+  const rollup = await readFile(`/proc/${pid}/smaps_rollup`, "utf8").catch(() => "");
+  return Number(/^Pss:\s+(\d+)\s+kB/m.exec(rollup)?.[1] ?? Number.NaN);
+}
+
 function labelFor(proc: Proc, parentLabel: string | undefined): string {
   const c = proc.cmdline;
   if (/apps\/cli\/(?:src\/main\.ts|dist\/main\.js)/.test(c)) return "edgeplane up";

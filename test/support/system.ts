@@ -112,7 +112,16 @@ export class TestSystem {
     const [command, args] =
       options.via === "npm start"
         ? ["npm", ["start", "--silent"]]
-        : [process.execPath, ["--enable-source-maps", join(ROOT, "apps/cli/dist/main.js"), "up"]];
+        : [
+            process.execPath,
+            [
+              "--enable-source-maps",
+              "--max-semi-space-size=1",
+              "--optimize-for-size",
+              join(ROOT, "apps/cli/dist/main.js"),
+              "up",
+            ],
+          ];
     this.logs = [];
     this.child = spawn(command, args, {
       cwd: ROOT,

@@ -8,7 +8,7 @@ import { createLogger } from "@edgeplane/log";
 import { syncGateway } from "@edgeplane/pipeline";
 import { formatLogLine, Supervisor } from "@edgeplane/supervisor";
 import { z } from "zod";
-import { APPS, type AppName, keysFromStateDir } from "../apps.ts";
+import { APPS, type AppName, keysFromStateDir, nodeFlags } from "../apps.ts";
 import { edgeDefaults } from "../edge-defaults.ts";
 import { migrateExclusively } from "../migrate.ts";
 import { ensureKeys, KEY_FILES, type KeyName, type Keys, readKeys, type SigningKey } from "../state.ts";
@@ -209,9 +209,7 @@ export async function up(options: { only?: AppName[] } = {}): Promise<void> {
     supervisor.start({
       name: child.app.name,
       command: process.execPath,
-      // source maps: stack traces name the TypeScript lines; a small young generation: these
-      // processes hold little, and V8's default semi-spaces (16 MiB) would be most of their memory
-      args: ["--enable-source-maps", "--max-semi-space-size=1", resolve(ROOT, child.app.entry)],
+      args: [...nodeFlags(child.app), resolve(ROOT, child.app.entry)],
       env: child.env,
     });
   }
