@@ -4,7 +4,8 @@
  *   - N deploys of an image Docker already has, each to a fresh environment (so each starts a
  *     container): POST → `ready`, POST → first 200 through the gateway, and server-side phases;
  *   - N bare `docker run`s of the same image (create + start, port published on loopback) → first
- *     200 on the published port;
+ *     200 on the published port, and N more on a user-defined network (as each environment has
+ *     one), reached at the container's address: Docker's own price for that isolation;
  * the two alternate so machine noise hits both alike. Then the RSS of every process of the system.
  * Prints tables, asserts nothing. BENCH_DEPLOYS sets N (default 20); BENCH_POLL_MS the client's
  * polling interval (default 10): the polling itself loads the machine, so a larger interval shows
@@ -156,14 +157,74 @@ async function destroy(system: TestSystem, environment: string): Promise<void> {
 
 // ---- one bare docker run -------------------------------------------------------------------------
 
-async function bareRunOnce(image: string, label: string): Promise<BareSample> {
-  const run = await bareRun(docker, image, { label, containerPort: CONTAINER_PORT, healthPath: HEALTH_PATH });
+async function bareRunOnce(image: string, label: string, network?: string): Promise<BareSample> {
+  const run = await bareRun(docker, image, {
+    label,
+    containerPort: CONTAINER_PORT,
+    healthPath: HEALTH_PATH,
+    ...(network ? { network } : {}),
+  });
   return {
     runToFirst200: run.first200,
     createdAfter: run.created - run.posted,
     createdToStarted: run.started - run.created,
     startedToFirst200: run.first200At - run.started,
   };
+}
+
+/** Where a deploy's time goes, from the deployment's own timestamps and Docker's. */
+function phaseTable(what: string, samples: DeploySample[]): string {
+  const ph = (f: (d: DeploySample) => number) => samples.map(f);
+  const withDocker = samples.filter((d) => d.docker !== null);
+  return table(
+    [what, "p50", "p95", "min", "max"],
+    [
+      statsRow(
+        "POST → queued (row written)",
+        ph((d) => d.phases.postToQueued),
+      ),
+      statsRow(
+        "queued → staging",
+        ph((d) => d.phases.queuedToStaging),
+      ),
+      statsRow(
+        "staging → starting",
+        ph((d) => d.phases.stagingToStarting),
+      ),
+      statsRow(
+        "starting → routing",
+        ph((d) => d.phases.startingToRouting),
+      ),
+      statsRow(
+        "  starting → container created",
+        withDocker.map((d) => d.docker?.startingToCreated ?? Number.NaN),
+      ),
+      statsRow(
+        "  created → started (docker)",
+        withDocker.map((d) => d.docker?.createdToStarted ?? Number.NaN),
+      ),
+      statsRow(
+        "  started → routing (health wait)",
+        withDocker.map((d) => d.docker?.startedToRouting ?? Number.NaN),
+      ),
+      statsRow(
+        "  reconcile 'container healthy' ms",
+        samples.flatMap((d) => (d.healthyLogMs === null ? [] : [d.healthyLogMs])),
+      ),
+      statsRow(
+        "routing → ready",
+        ph((d) => d.phases.routingToReady),
+      ),
+      statsRow(
+        "  routing → first 200 via gateway",
+        ph((d) => d.phases.routingToReady + d.phases.readyToFirst200),
+      ),
+      statsRow(
+        "ready → first 200 (<0: served before ready)",
+        ph((d) => d.phases.readyToFirst200),
+      ),
+    ],
+  );
 }
 
 // ---- the run -------------------------------------------------------------------------------------
@@ -196,11 +257,17 @@ async function main(): Promise<void> {
     if ((await system.waitForDeployment(warmNext.body.id)).status !== "ready")
       throw new Error("warm redeploy");
     await destroy(system, "warm");
+    // the same bare run on a user-defined bridge network, as each environment has its own: what
+    // Docker itself charges for that isolation (its embedded DNS, the endpoint) is in this baseline
+    const isolated = `edgeplane-bench-${system.id}`;
+    await docker.createNetwork({ Name: isolated, Labels: { "edgeplane.bench": system.instance } });
     await bareRunOnce(pinned, system.instance);
+    await bareRunOnce(pinned, system.instance, isolated);
 
     const deploys: DeploySample[] = [];
     const redeploys: DeploySample[] = [];
     const bares: BareSample[] = [];
+    const baresOnNetwork: BareSample[] = [];
     for (let i = 0; i < N; i++) {
       const environment = `b-${i}`;
       const runDeploy = async () => {
@@ -210,11 +277,13 @@ async function main(): Promise<void> {
       };
       const runBare = async () => {
         bares.push(await bareRunOnce(pinned, system.instance));
+        baresOnNetwork.push(await bareRunOnce(pinned, system.instance, isolated));
       };
       await alternate(i, runDeploy, runBare);
       process.stderr.write(`bench: ${i + 1}/${N}\r`);
     }
     process.stderr.write("\n");
+    await docker.getNetwork(isolated).remove();
 
     // ---- results ----
     const first200 = deploys.map((d) => d.postToFirst200);
@@ -238,6 +307,10 @@ async function main(): Promise<void> {
             deploys.map((d) => d.queuedToReady),
           ),
           statsRow("bare docker run→first 200", bare),
+          statsRow(
+            "bare docker run on a network of its own→first 200",
+            baresOnNetwork.map((b) => b.runToFirst200),
+          ),
         ],
       ),
     );
@@ -254,61 +327,19 @@ async function main(): Promise<void> {
     };
     ratios("edgeplane, fresh environment (POST→first 200 via gateway)", first200);
     ratios("edgeplane, redeploy (POST→first 200 of the new image)", redeployFirst200);
-
-    const ph = (f: (d: DeploySample) => number) => deploys.map(f);
-    const withDocker = deploys.filter((d) => d.docker !== null);
-    console.log(`\nWhere the time goes (ms; phases from the deployment's own timestamps)\n`);
-    console.log(
-      table(
-        ["edgeplane", "p50", "p95", "min", "max"],
-        [
-          statsRow(
-            "POST → queued (row written)",
-            ph((d) => d.phases.postToQueued),
-          ),
-          statsRow(
-            "queued → staging",
-            ph((d) => d.phases.queuedToStaging),
-          ),
-          statsRow(
-            "staging → starting",
-            ph((d) => d.phases.stagingToStarting),
-          ),
-          statsRow(
-            "starting → routing",
-            ph((d) => d.phases.startingToRouting),
-          ),
-          statsRow(
-            "  starting → container created",
-            withDocker.map((d) => d.docker?.startingToCreated ?? Number.NaN),
-          ),
-          statsRow(
-            "  created → started (docker)",
-            withDocker.map((d) => d.docker?.createdToStarted ?? Number.NaN),
-          ),
-          statsRow(
-            "  started → routing (health wait)",
-            withDocker.map((d) => d.docker?.startedToRouting ?? Number.NaN),
-          ),
-          statsRow(
-            "  reconcile 'container healthy' ms",
-            deploys.flatMap((d) => (d.healthyLogMs === null ? [] : [d.healthyLogMs])),
-          ),
-          statsRow(
-            "routing → ready",
-            ph((d) => d.phases.routingToReady),
-          ),
-          statsRow(
-            "  routing → first 200 via gateway",
-            ph((d) => d.phases.routingToReady + d.phases.readyToFirst200),
-          ),
-          statsRow(
-            "ready → first 200 (<0: served before ready)",
-            ph((d) => d.phases.readyToFirst200),
-          ),
-        ],
-      ),
+    const onNetwork = percentile(
+      baresOnNetwork.map((b) => b.runToFirst200),
+      0.5,
     );
+    console.log(
+      `\nDocker's own share: a bare run on a network of its own is ${(onNetwork / percentile(bare, 0.5)).toFixed(2)}x the bare run at p50;` +
+        `\nagainst it, edgeplane is ${(percentile(first200, 0.5) / onNetwork).toFixed(2)}x (fresh) and ${(percentile(redeployFirst200, 0.5) / onNetwork).toFixed(2)}x (redeploy)`,
+    );
+
+    console.log(`\nWhere the time goes (ms; phases from the deployment's own timestamps)\n`);
+    console.log(phaseTable("edgeplane, fresh environment", deploys));
+    console.log("");
+    console.log(phaseTable("edgeplane, redeploy", redeploys));
     console.log("");
     console.log(
       table(
@@ -325,6 +356,10 @@ async function main(): Promise<void> {
           statsRow(
             "started → first 200",
             bares.map((b) => b.startedToFirst200),
+          ),
+          statsRow(
+            "on a network of its own: created → started",
+            baresOnNetwork.map((b) => b.createdToStarted),
           ),
         ],
       ),

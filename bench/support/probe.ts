@@ -58,12 +58,13 @@ export interface BareRun {
 
 /**
  * `docker run -d -e PORT=<port> -p 127.0.0.1::<port> <image>` → first 200 at `healthPath` on the
- * published port; then the container is removed.
+ * published port; then the container is removed. With `network`, `docker run --network <network>`
+ * instead, reached at its address on that network (as the gateway reaches an environment's).
  */
 export async function bareRun(
   docker: Docker,
   image: string,
-  options: { label: string; containerPort: number; healthPath: string },
+  options: { label: string; containerPort: number; healthPath: string; network?: string },
 ): Promise<BareRun> {
   const portKey = `${options.containerPort}/tcp`;
   const posted = Date.now();
@@ -72,20 +73,26 @@ export async function bareRun(
     Image: image,
     Env: [`PORT=${options.containerPort}`],
     Labels: { "edgeplane.bench": options.label },
-    ExposedPorts: { [portKey]: {} },
-    HostConfig: { PortBindings: { [portKey]: [{ HostIp: "127.0.0.1", HostPort: "" }] } },
+    ...(options.network
+      ? { HostConfig: { NetworkMode: options.network } }
+      : {
+          ExposedPorts: { [portKey]: {} },
+          HostConfig: { PortBindings: { [portKey]: [{ HostIp: "127.0.0.1", HostPort: "" }] } },
+        }),
   });
   try {
     await container.start();
     const info = await container.inspect();
-    const port = Number(info.NetworkSettings.Ports[portKey]?.[0]?.HostPort);
-    if (!port) throw new Error("bare container started without a published port");
+    const [host, port] = options.network
+      ? [info.NetworkSettings.Networks[options.network]?.IPAddress ?? "", options.containerPort]
+      : ["127.0.0.1", Number(info.NetworkSettings.Ports[portKey]?.[0]?.HostPort)];
+    if (!host || !port) throw new Error("bare container started without an address to reach it at");
     const at = await pollUntil(
       async () =>
-        (await httpGet("127.0.0.1", port, options.healthPath).catch(() => 0)) === 200
+        (await httpGet(host, port, options.healthPath).catch(() => 0)) === 200
           ? performance.now()
           : undefined,
-      `bare container on ${port} to answer 200`,
+      `bare container at ${host}:${port} to answer 200`,
     );
     const after = await container.inspect();
     return {

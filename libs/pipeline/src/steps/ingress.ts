@@ -1,3 +1,4 @@
+import { performance } from "node:perf_hooks";
 import { type GatewayTarget, type Route, routeProblem } from "@edgeplane/gateway";
 import type { Logger } from "@edgeplane/log";
 import type { WorkerDeps } from "@edgeplane/queue";
@@ -23,8 +24,15 @@ export interface IngressDeps extends WorkerDeps {
 export async function syncGateway(
   deps: Pick<IngressDeps, "db" | "sql" | "gateway" | "challenges"> & { log?: Logger },
   promote?: string,
-): Promise<{ routes: number; routed: ReadonlyMap<string, ReadonlySet<string>>; drained: Promise<void> }> {
+): Promise<{
+  routes: number;
+  routed: ReadonlyMap<string, ReadonlySet<string>>;
+  drained: Promise<void>;
+  /** Milliseconds spent reading and rendering (`render`), then installing and reloading (`apply`). */
+  ms: { render: number; apply: number };
+}> {
   return withAdvisoryLock(deps.sql, "gateway-render", async () => {
+    const began = performance.now();
     const rows = await routableEnvironments(deps.db, promote);
     const projectRows = await gatewayProjects(deps.db);
     const byId = new Map(projectRows.map((p) => [p.id, p]));
@@ -52,8 +60,10 @@ export async function syncGateway(
     }
     // status pages, certificates and ACME answers come with the routes
     const { routes: served, extras } = await withTls(deps, routes, projectRows);
+    const rendered = performance.now();
     const { drained } = await deps.gateway.apply(served, extras);
-    return { routes: served.length, routed, drained };
+    const ms = { render: Math.round(rendered - began), apply: Math.round(performance.now() - rendered) };
+    return { routes: served.length, routed, drained, ms };
   });
 }
 
@@ -73,7 +83,7 @@ export function routeEnvironment(deps: IngressDeps) {
       async ({ env }, lock) => {
         const { envelope, log } = ctx;
         lock.assertHeld();
-        const { routes: count, routed, drained } = await syncGateway(deps, env.id);
+        const { routes: count, routed, drained, ms } = await syncGateway(deps, env.id);
         lock.assertHeld();
         if (env.status === "sleeping") {
           log.info({ routes: count }, "environment asleep: its hosts wake it");
@@ -113,7 +123,7 @@ export function routeEnvironment(deps: IngressDeps) {
         await markPhase(deps.db, envelope.deploymentId, "ready");
         await enqueueNotify(deps.producer, env, envelope.deploymentId, "ready", envelope.image);
         log.info(
-          { routes: count, address: env.observedAddress, port: env.observedPort },
+          { routes: count, address: env.observedAddress, port: env.observedPort, ms },
           "environment ready",
         );
         drainThenPrune = async () => {

@@ -119,10 +119,13 @@ async function ensureCurrentContainer(
   await markPhase(deps.db, envelope.deploymentId, "starting");
   for (const c of containers.filter((c) => c.generation === env.generation)) await deps.runtime.remove(c.id);
   lock.assertHeld();
-  const network = await ensureEnvironmentNetwork(deps, env);
-  const address = freeAddress(network.subnet, new Set(containers.map((c) => c.address)));
   const image = runtimeRef(env.desiredImage, env.desiredDigest, deps.edge);
-  await ensureRuntimeImage(deps, image, env.desiredDigest); // staged, unless removed since
+  // both made ahead by staging as a rule, so both are checks: side by side
+  const [network] = await Promise.all([
+    ensureEnvironmentNetwork(deps, env),
+    ensureRuntimeImage(deps, image, env.desiredDigest), // staged, unless removed since
+  ]);
+  const address = freeAddress(network.subnet, new Set(containers.map((c) => c.address)));
   const started = Date.now();
   lock.assertHeld();
   const container = await deps.runtime.start({
