@@ -1,5 +1,5 @@
 import { createPrivateKey, randomBytes, X509Certificate } from "node:crypto";
-import { chmod, mkdir, open, readFile, rename, rm } from "node:fs/promises";
+import { chmod, mkdir, open, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { GatewayConfigError } from "./errors.ts";
 
@@ -10,7 +10,7 @@ export interface KeyMaterial {
   chainPem: string;
 }
 
-/** A certificate as the gateway presents it: the text of its `.crt` (leaf, then chain) and `.key` files. */
+/** A certificate as the gateway presents it: its chain (leaf first) and its key, as PEM text. */
 export interface CertificatePem {
   chain: string;
   key: string;
@@ -82,24 +82,9 @@ export async function writeKeyMaterial(
   return { certPath, keyPath };
 }
 
-/**
- * Puts a certificate's files in place for the gateway under its certificate name, unless the files
- * there already hold exactly this material (the same state gives the same files, untouched).
- */
-export async function installCertificate(dir: string, name: string, material: KeyMaterial): Promise<void> {
-  const file = certificateFileName(name);
-  const [chain, key] = await Promise.all(
-    [".crt", ".key"].map((ext) => readFile(join(dir, `${file}${ext}`), "utf8").catch(() => "")),
-  );
-  const pem = certificatePem(material);
-  if (chain === pem.chain && key === pem.key) return;
-  await writeKeyMaterial(dir, file, material);
-}
-
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 const KEY_LABELS = new Set(["PRIVATE KEY", "EC PRIVATE KEY", "RSA PRIVATE KEY"]);
-const READ_AT_ONCE = 32;
 
 /**
  * PEM text as the gateway puts it into nginx's config: its blocks alone (no text around them, no
@@ -132,46 +117,33 @@ export function certificatePemProblem(pem: CertificatePem): string | undefined {
 }
 
 /**
- * Reads certificates' files for the gateway, which puts their text into its config: nginx loads them
- * at handshakes only, so here each is checked (parsed, its key matching its leaf) as `nginx -t` would
- * have, lest a bad file fail every handshake for its names and nginx log the key it could not use.
- * A file's text checked once is not checked again (a check costs about a millisecond).
+ * The certificates an apply names, as the gateway puts their text into its config: handed over
+ * with the apply (from Postgres), never read back from files. nginx loads them at handshakes only,
+ * so each is checked here (parsed, its key matching its leaf) as `nginx -t` would have, lest a bad
+ * one fail every handshake for its names and nginx log the key it could not use. The same text
+ * is checked once (a check costs about a millisecond), however many applies name it.
  */
-export class CertificateReader {
+export class CertificateCheck {
   private readonly checked = new Map<string, CertificatePem>();
 
-  constructor(private readonly dir: string) {}
-
-  async read(names: Iterable<string>): Promise<Map<string, CertificatePem>> {
-    const unique = [...new Set(names)];
-    const read = new Map<string, CertificatePem>();
-    // a few dozen at a time: far faster than one by one, and never too many files open at once
-    for (let at = 0; at < unique.length; at += READ_AT_ONCE) {
-      const batch = unique.slice(at, at + READ_AT_ONCE);
-      const pems = await Promise.all(batch.map(async (name) => [name, await this.readOne(name)] as const));
-      for (const [name, pem] of pems) read.set(name, pem);
+  pems(names: Iterable<string>, given: ReadonlyMap<string, KeyMaterial>): Map<string, CertificatePem> {
+    const pems = new Map<string, CertificatePem>();
+    for (const name of new Set(names)) {
+      if (!fileName.test(name) || name.includes(".."))
+        throw new GatewayConfigError(`invalid certificate name ${JSON.stringify(name)}`);
+      const material = given.get(name);
+      if (!material) throw new GatewayConfigError(`certificate ${name}: named, but not given`);
+      const raw = certificatePem(material);
+      const pem = { chain: canonicalPem(raw.chain) ?? "", key: canonicalPem(raw.key) ?? "" };
+      const before = this.checked.get(name);
+      if (before?.chain !== pem.chain || before.key !== pem.key) {
+        const problem = certificatePemProblem(pem) ?? keyProblem(pem);
+        if (problem) throw new GatewayConfigError(`certificate ${name}: ${problem}`);
+        this.checked.set(name, pem);
+      }
+      pems.set(name, pem);
     }
-    return read;
-  }
-
-  private async readOne(name: string): Promise<CertificatePem> {
-    if (!fileName.test(name) || name.includes(".."))
-      throw new GatewayConfigError(`invalid certificate name ${JSON.stringify(name)}`);
-    const [chain = "", key = ""] = await Promise.all(
-      [".crt", ".key"].map((ext) =>
-        readFile(join(this.dir, `${name}${ext}`), "utf8").catch((error: NodeJS.ErrnoException) => {
-          throw new GatewayConfigError(`certificate ${name}: cannot read its ${ext} file (${error.code})`);
-        }),
-      ),
-    );
-    const pem = { chain: canonicalPem(chain) ?? "", key: canonicalPem(key) ?? "" };
-    const before = this.checked.get(name);
-    if (before?.chain !== pem.chain || before.key !== pem.key) {
-      const problem = certificatePemProblem(pem) ?? keyProblem(pem);
-      if (problem) throw new GatewayConfigError(`certificate ${name}: ${problem}`);
-      this.checked.set(name, pem);
-    }
-    return pem;
+    return pems;
   }
 }
 

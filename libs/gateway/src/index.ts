@@ -1,10 +1,9 @@
 // The gateway as one concept: nginx rendered from routes and sites, validated and reloaded without
-// dropping a request; the certificate files it serves; and repair of a config changed on disk.
+// dropping a request; the certificates it serves; and repair of a config changed on disk.
 export {
   type CertificatePem,
   certificateFileName,
   certificatePem,
-  installCertificate,
   type KeyMaterial,
   writeKeyMaterial,
 } from "./certificate-files.ts";
@@ -15,5 +14,5 @@ export { type ApplyResult, NginxGateway, type NginxGatewayOptions } from "./ngin
 export { type GatewayPaths, gatewayPaths } from "./paths.ts";
 export { NOT_FOUND_BODY, renderNginxConfig } from "./render.ts";
 export { type Route, routeProblem } from "./route.ts";
-export { type AcmeChallenge, CERTIFICATE_DIR, type GatewayExtras, type Site } from "./sites.ts";
+export type { AcmeChallenge, GatewayExtras, Site } from "./sites.ts";
 export type { GatewayTarget } from "./target.ts";

@@ -4,7 +4,7 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
-import { CertificateReader } from "./certificate-files.ts";
+import { CertificateCheck } from "./certificate-files.ts";
 import { GatewayConfigError } from "./errors.ts";
 import { type GatewayPaths, gatewayPaths } from "./paths.ts";
 import { canConnect } from "./port.ts";
@@ -12,7 +12,7 @@ import { isProcessAlive, processTitle } from "./proc.ts";
 import { reload } from "./reload.ts";
 import { renderNginxConfig } from "./render.ts";
 import type { Route } from "./route.ts";
-import { assertCertificateName, CERTIFICATE_DIR, type GatewayExtras } from "./sites.ts";
+import { assertCertificateName, type GatewayExtras } from "./sites.ts";
 import { assertDir } from "./validate.ts";
 
 const execFileAsync = promisify(execFile);
@@ -54,8 +54,9 @@ export class NginxGateway {
   private installed: string | null = null;
   /** The structure (mapSkeleton) of the last config `nginx -t` accepted in this process. */
   private validated: string | null = null;
-  /** Reads the certificate files an apply names (checking each file's text once). */
-  private readonly certificates: CertificateReader;
+  /** Checks the certificates an apply names (each text once). */
+  private readonly certificates = new CertificateCheck();
+  readonly presentsCertificates = true;
 
   constructor({
     dir,
@@ -73,12 +74,6 @@ export class NginxGateway {
     this.nginxBin = nginxBin;
     this.httpsPort = httpsPort;
     this.controlUrl = controlUrl;
-    this.certificates = new CertificateReader(this.certificateDir);
-  }
-
-  /** Where certificate files named by routes and sites live (`<name>.crt`, `<name>.key`). */
-  get certificateDir(): string {
-    return join(this.dir, CERTIFICATE_DIR);
   }
 
   async prepare(): Promise<void> {
@@ -87,7 +82,7 @@ export class NginxGateway {
   }
 
   /**
-   * Renders (with the certificate files that routes and sites name, read now), validates, installs
+   * Renders (with the certificates that routes and sites name, given in `extras`), validates, installs
    * and reloads. Resolves once the new config is served; `drained` resolves once no worker serves
    * the old one (then an upstream only it used may be removed).
    */
@@ -96,7 +91,7 @@ export class NginxGateway {
       r.certificate === undefined ? [] : [r.certificate],
     );
     for (const name of named) assertCertificateName(name);
-    const certificates = await this.certificates.read(named);
+    const certificates = this.certificates.pems(named, extras.certificates ?? new Map());
     const text = renderNginxConfig(
       routes,
       {

@@ -8,7 +8,7 @@ export interface Route {
   upstreamHost?: string;
   upstreamPort: number;
   environmentId: string;
-  /** File base name under `certs/` of a certificate covering the hostname: served over HTTPS too. */
+  /** The name (see certificateFileName) of a certificate covering the hostname: served over HTTPS too. */
   certificate?: string;
   /** Each request asks the control plane first whether it may pass (a protected project's host). */
   protect?: boolean;

@@ -1,4 +1,4 @@
-import { type CertificatePem, certificatePemProblem } from "./certificate-files.ts";
+import { type CertificatePem, certificatePemProblem, type KeyMaterial } from "./certificate-files.ts";
 import { GatewayConfigError } from "./errors.ts";
 import { type MapEntry, renderMap } from "./maps.ts";
 import { compare } from "./route.ts";
@@ -9,7 +9,7 @@ export interface Site {
   domain: string;
   /** The project protects (some of) its hosts: status pages ask the control plane first too. */
   protect?: boolean;
-  /** File base name under `certs/` of a certificate for `*.{domain}`: HTTPS for the status pages. */
+  /** The name (see certificateFileName) of a certificate for `*.{domain}`: HTTPS for the status pages. */
   certificate?: string;
 }
 
@@ -23,9 +23,9 @@ export interface AcmeChallenge {
 export interface GatewayExtras {
   sites?: Site[];
   challenges?: AcmeChallenge[];
+  /** The certificate and key of every name routes and sites give as `certificate`. */
+  certificates?: ReadonlyMap<string, KeyMaterial>;
 }
-
-export const CERTIFICATE_DIR = "certs";
 export const ACME_CHALLENGE_PATH = "/.well-known/acme-challenge/";
 
 const CERTIFICATE_FILE = /^(?:_wildcard\.)?[a-z0-9.-]+$/;
@@ -142,7 +142,7 @@ ${entries}  }
 `;
 }
 
-/** The variable naming the certificate a TLS handshake presents: its file base name under `certs/`. */
+/** The variable naming the certificate a TLS handshake presents (its name, see certificateFileName). */
 const CERTIFICATE_VARIABLE = "$edgeplane_certificate";
 
 /**

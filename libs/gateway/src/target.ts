@@ -6,6 +6,6 @@ import type { GatewayExtras } from "./sites.ts";
 export interface GatewayTarget {
   /** Renders, validates, installs and reloads; resolves once the new config is served. */
   apply(routes: Route[], extras?: GatewayExtras): Promise<ApplyResult>;
-  /** Where certificate files go; without it the gateway serves HTTP only. */
-  readonly certificateDir?: string;
+  /** Whether it presents certificates (given with each apply); without it the gateway serves HTTP only. */
+  readonly presentsCertificates?: boolean;
 }

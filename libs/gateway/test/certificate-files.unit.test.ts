@@ -1,13 +1,13 @@
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLocalCa, issueCertificate, type LocalCa } from "@edgeplane/tls";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
-  CertificateReader,
+  CertificateCheck,
   certificateFileName,
   certificatePem,
-  installCertificate,
+  type KeyMaterial,
   writeKeyMaterial,
 } from "../src/certificate-files.ts";
 import { GatewayConfigError } from "../src/errors.ts";
@@ -48,88 +48,57 @@ describe("writing key material", () => {
   });
 });
 
-describe("installing a certificate for the gateway", () => {
-  let dir: string;
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), "edgeplane-install-"));
-  });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  it("writes a wildcard under its file name and leaves files holding the same material untouched", async () => {
-    const material = { certPem: "LEAF", keyPem: "KEY", chainPem: "ROOT" };
-    await installCertificate(dir, "*.preview.test", material);
-    const key = join(dir, "_wildcard.preview.test.key");
-    expect(await readFile(key, "utf8")).toBe("KEY\n");
-    const before = (await stat(key)).mtimeMs;
-    await new Promise((r) => setTimeout(r, 20));
-    await installCertificate(dir, "*.preview.test", material);
-    expect((await stat(key)).mtimeMs).toBe(before);
-    await writeFile(key, "tampered");
-    await installCertificate(dir, "*.preview.test", material);
-    expect(await readFile(key, "utf8")).toBe("KEY\n");
-  });
-});
-
-describe("reading certificates for the gateway", () => {
-  let dir: string;
+describe("checking certificates for the gateway", () => {
   let ca: LocalCa;
   beforeAll(async () => {
-    ca = await createLocalCa({ commonName: "edgeplane reader test CA" });
-  });
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), "edgeplane-read-"));
-  });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
+    ca = await createLocalCa({ commonName: "edgeplane check test CA" });
   });
 
-  it("reads the files writeKeyMaterial wrote, and reads them again once they change", async () => {
+  it("gives each named certificate's PEM as nginx reads it, and checks a changed one again", async () => {
     const first = await issueCertificate(ca, { hostnames: ["*.preview.test"] });
-    await writeKeyMaterial(dir, "_wildcard.preview.test", first);
-    const reader = new CertificateReader(dir);
-    expect(await reader.read(["_wildcard.preview.test"])).toEqual(
-      new Map([["_wildcard.preview.test", certificatePem(first)]]),
+    const check = new CertificateCheck();
+    const name = "_wildcard.preview.test";
+    expect(check.pems([name, name], new Map([[name, first]]))).toEqual(
+      new Map([[name, certificatePem(first)]]),
     );
     // CRLF, text before a block and blank lines between blocks: what nginx reads, as nginx reads it
-    const pem = certificatePem(first);
     const crlf = (text: string) => text.replaceAll("\n", "\r\n");
-    await writeFile(
-      join(dir, "_wildcard.preview.test.crt"),
-      `leaf:\n${crlf(pem.chain.replace("-\n-", "-\n\n-"))}`,
-    );
-    await writeFile(join(dir, "_wildcard.preview.test.key"), crlf(pem.key));
-    expect((await reader.read(["_wildcard.preview.test"])).get("_wildcard.preview.test")).toEqual(pem);
+    const messy = {
+      certPem: `leaf:\n${crlf(first.certPem)}`,
+      chainPem: `\n\n${crlf(first.chainPem)}`,
+      keyPem: crlf(first.keyPem),
+    };
+    expect(check.pems([name], new Map([[name, messy]])).get(name)).toEqual(certificatePem(first));
     const renewed = await issueCertificate(ca, { hostnames: ["*.preview.test"] });
-    await writeKeyMaterial(dir, "_wildcard.preview.test", renewed);
-    expect((await reader.read(["_wildcard.preview.test"])).get("_wildcard.preview.test")).toEqual(
-      certificatePem(renewed),
-    );
+    expect(check.pems([name], new Map([[name, renewed]])).get(name)).toEqual(certificatePem(renewed));
   });
 
-  it("refuses files nginx could not present, without saying what the key is", async () => {
+  it("refuses certificates nginx could not present, without saying what the key is", async () => {
     const leaf = await issueCertificate(ca, { hostnames: ["a.preview.test"] });
     const other = await issueCertificate(ca, { hostnames: ["b.preview.test"] });
-    const reader = new CertificateReader(dir);
-    const refused = async (problem: RegExp) => {
-      const error = await reader.read(["a.preview.test"]).catch((e: Error) => e);
+    const check = new CertificateCheck();
+    const name = "a.preview.test";
+    const refused = (material: KeyMaterial | undefined, problem: RegExp) => {
+      const given = new Map(material ? [[name, material]] : []);
+      let error: unknown;
+      try {
+        check.pems([name], given);
+      } catch (e) {
+        error = e;
+      }
       expect(error).toBeInstanceOf(GatewayConfigError);
       expect((error as Error).message).toMatch(problem);
       expect((error as Error).message).not.toContain("PRIVATE KEY");
     };
-    await refused(/cannot read/);
-    await writeKeyMaterial(dir, "a.preview.test", { ...leaf, keyPem: other.keyPem });
-    await refused(/does not belong/);
-    await writeKeyMaterial(dir, "a.preview.test", { ...leaf, keyPem: leaf.certPem });
-    await refused(/not one PEM private key/);
-    await writeKeyMaterial(dir, "a.preview.test", { ...leaf, certPem: "not a certificate", chainPem: "" });
-    await refused(/not PEM certificates/);
-    // a file that once passed is checked again when it changes
-    await writeKeyMaterial(dir, "a.preview.test", leaf);
-    expect((await reader.read(["a.preview.test"])).size).toBe(1);
-    await writeFile(join(dir, "a.preview.test.key"), certificatePem(other).key);
-    await refused(/does not belong/);
-    await expect(reader.read(["../a.preview.test"])).rejects.toThrow(GatewayConfigError);
+    refused(undefined, /not given/);
+    refused({ ...leaf, keyPem: other.keyPem }, /does not belong/);
+    refused({ ...leaf, keyPem: leaf.certPem }, /not one PEM private key/);
+    refused({ ...leaf, certPem: "not a certificate", chainPem: "" }, /not PEM certificates/);
+    // one that once passed is checked again when it changes
+    expect(check.pems([name], new Map([[name, leaf]])).size).toBe(1);
+    refused({ ...leaf, keyPem: other.keyPem }, /does not belong/);
+    expect(() => check.pems(["../a.preview.test"], new Map([["../a.preview.test", leaf]]))).toThrow(
+      GatewayConfigError,
+    );
   });
 });

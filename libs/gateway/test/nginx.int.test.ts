@@ -11,11 +11,11 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import {
   certificateFileName,
   GatewayConfigError,
+  type KeyMaterial,
   NginxGateway,
   NOT_FOUND_BODY,
   type Route,
   type Site,
-  writeKeyMaterial,
 } from "../src/index.ts";
 import { servers } from "./config.ts";
 import {
@@ -282,6 +282,7 @@ describe("NginxGateway with many routes", () => {
   let control: Upstream;
   const upstreams: Upstream[] = [];
   const routes: Route[] = [];
+  const certificates = new Map<string, KeyMaterial>();
   const projectOf = new Map<string, number>();
 
   beforeAll(async () => {
@@ -317,7 +318,7 @@ describe("NginxGateway with many routes", () => {
       const wildcard = `*.${domain(p)}`;
       if (tlsProject(p)) {
         const leaf = await issueCertificate(ca, { hostnames: [wildcard] });
-        await writeKeyMaterial(gateway.certificateDir, certificateFileName(wildcard), leaf);
+        certificates.set(certificateFileName(wildcard), leaf);
       }
       sites.push({
         domain: domain(p),
@@ -345,11 +346,8 @@ describe("NginxGateway with many routes", () => {
     }
     // a chain longer than one config token may be (4 KiB), as with intermediates: the CA, thrice
     const own = await issueCertificate(ca, { hostnames: [special] });
-    await writeKeyMaterial(gateway.certificateDir, special, {
-      ...own,
-      chainPem: `${own.chainPem}\n${ca.certPem}\n${ca.certPem}`,
-    });
-    await gateway.apply(routes, { sites, challenges: [{ token, keyAuthorization }] });
+    certificates.set(special, { ...own, chainPem: `${own.chainPem}\n${ca.certPem}\n${ca.certPem}` });
+    await gateway.apply(routes, { sites, challenges: [{ token, keyAuthorization }], certificates });
     nginx = await gateway.start();
   });
 
@@ -378,8 +376,10 @@ describe("NginxGateway with many routes", () => {
       [`*.${domain(0)}`, `*.${domain(2)}`, `*.${domain(4)}`, special],
     ]);
     expect(servers(text)).toHaveLength(3); // plain HTTP, the HTTPS default and the TLS server
-    // certificates are in the config: the worker (an unprivileged user here) reads no key file
-    expect(text).not.toContain(gateway.certificateDir);
+    // certificates are in the config: the worker (an unprivileged user here) reads no key file,
+    // and none is written beside it
+    expect(text).not.toMatch(/ssl_certificate(_key)? \//);
+    expect(await readdir(dir)).not.toContain("certs");
     expect(text).toContain(
       "ssl_certificate data:$edgeplane_certificate_chain_0$edgeplane_certificate_chain_1;",
     );
@@ -415,9 +415,9 @@ describe("NginxGateway with many routes", () => {
     const name = `h0.${domain(4)}`;
     const mismatched = await issueCertificate(ca, { hostnames: [name] });
     const other = await issueCertificate(ca, { hostnames: [name] });
-    await writeKeyMaterial(gateway.certificateDir, name, { ...mismatched, keyPem: other.keyPem });
     const withOwn = routes.map((r) => (r.hostname === name ? { ...r, certificate: name } : r));
-    await expect(gateway.apply(withOwn)).rejects.toThrow(/does not belong/);
+    const given = new Map(certificates).set(name, { ...mismatched, keyPem: other.keyPem });
+    await expect(gateway.apply(withOwn, { certificates: given })).rejects.toThrow(/does not belong/);
     const reply = await fetchTls(httpsPort, name, ca.certPem);
     expect([reply.status, reply.certificate.subject.CN]).toEqual([200, `*.${domain(4)}`]);
   });

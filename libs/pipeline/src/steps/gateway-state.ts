@@ -4,7 +4,7 @@ import {
   certificateFileName,
   type GatewayExtras,
   type GatewayTarget,
-  installCertificate,
+  type KeyMaterial,
   type Route,
   type Site,
 } from "@edgeplane/gateway";
@@ -31,19 +31,20 @@ export function protects(project: Pick<GatewayProject, "protection">, kind: Envi
 
 /**
  * Adds what the request path needs to the routes: each project's domain as a site (status pages for
- * hosts without a ready environment), the certificate covering each route and site (its files written
- * from Postgres, keys 0600), and the HTTP-01 answers being presented. The same state gives the same files.
+ * hosts without a ready environment), the certificate covering each route and site (from Postgres,
+ * handed to the gateway with the apply: nothing written to files, nothing read back), and the HTTP-01
+ * answers being presented. The same state gives the same config.
  */
 export async function withTls(
   deps: { db: Db; gateway: GatewayTarget; challenges?: ChallengeStore },
   routes: Route[],
   projectRows: GatewayProject[],
 ): Promise<{ routes: Route[]; extras: GatewayExtras }> {
-  const dir = deps.gateway.certificateDir;
+  const presents = deps.gateway.presentsCertificates === true;
   const tlsProjects = new Set(
     projectRows.filter((p) => readTlsSettings(p.tls).mode !== "off").map((p) => p.id),
   );
-  const rows = dir
+  const rows = presents
     ? (await deps.db.select().from(certificates).where(isNotNull(certificates.certPem))).filter((r) =>
         tlsProjects.has(r.projectId),
       )
@@ -77,17 +78,19 @@ export async function withTls(
     return certificate ? { ...route, certificate } : route;
   });
 
-  if (dir) {
-    for (const name of used) {
-      const row = byName.get(name);
-      if (row?.certPem && row.keyPem) {
-        await installCertificate(dir, name, {
-          certPem: row.certPem,
-          keyPem: row.keyPem,
-          chainPem: row.chainPem ?? "",
-        });
-      }
+  const material = new Map<string, KeyMaterial>();
+  for (const name of used) {
+    const row = byName.get(name);
+    if (row?.certPem && row.keyPem) {
+      material.set(certificateFileName(name), {
+        certPem: row.certPem,
+        keyPem: row.keyPem,
+        chainPem: row.chainPem ?? "",
+      });
     }
   }
-  return { routes: withCertificates, extras: { sites, challenges: deps.challenges?.list() ?? [] } };
+  return {
+    routes: withCertificates,
+    extras: { sites, challenges: deps.challenges?.list() ?? [], certificates: material },
+  };
 }
