@@ -171,6 +171,13 @@ export class NginxGateway {
   }
 
   private async install(text: string): Promise<ApplyResult> {
+    // the config nginx serves already, by this process's last install and still on disk: nothing
+    // to reload (a reload would start new workers and overlap them with the old for 100 ms)
+    const pid = await this.masterPid();
+    if (pid !== undefined && text === this.installed) {
+      const onDisk = await readFile(this.paths.config, "utf8").catch(() => null);
+      if (onDisk === text) return { drained: Promise.resolve() };
+    }
     await this.prepare();
     const candidate = join(this.dir, `nginx.conf.${randomBytes(6).toString("hex")}.tmp`);
     await writeFile(candidate, text, { mode: 0o600 });
@@ -189,7 +196,6 @@ export class NginxGateway {
     }
     await rename(candidate, this.paths.config);
     this.installed = text;
-    const pid = await this.masterPid();
     if (pid === undefined) return { drained: Promise.resolve() };
     return reload(pid);
   }

@@ -17,6 +17,7 @@ import {
   type Route,
   type Site,
 } from "../src/index.ts";
+import { childPids } from "../src/proc.ts";
 import { servers } from "./config.ts";
 import {
   fetchHost,
@@ -212,6 +213,22 @@ describe("NginxGateway", () => {
     ).rejects.toThrow(GatewayConfigError);
     expect(await tests()).toBe(3);
     expect(await fetchHost(port, HOST)).toEqual({ status: 200, body: "B" });
+  });
+
+  it("reloads nothing for the config it serves already, and repairs one changed on disk", async () => {
+    await startWith([routeTo(upstreamA)]);
+    const master = nginx?.pid;
+    if (master === undefined) throw new Error("nginx did not start");
+    const workers = await childPids(master);
+    await gateway.apply([routeTo(upstreamA)]);
+    expect(await childPids(master)).toEqual(workers); // the same workers: no reload
+    // the file changed by someone else: the same state is installed and reloaded again
+    const served = await readFile(gateway.paths.config, "utf8");
+    await writeFile(gateway.paths.config, served.replace("server_tokens off;", "server_tokens on;"));
+    await gateway.apply([routeTo(upstreamA)]);
+    expect(await readFile(gateway.paths.config, "utf8")).toBe(served);
+    expect([...(await childPids(master))].some((pid) => !workers.has(pid))).toBe(true);
+    expect(await fetchHost(port, HOST)).toEqual({ status: 200, body: "A" });
   });
 
   it("proxies large bodies both ways without temp files", async () => {
