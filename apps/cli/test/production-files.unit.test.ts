@@ -65,6 +65,7 @@ function expectValidConfigurations(apps: AppName[], env: Record<string, string |
 }
 
 interface StackService {
+  entrypoint?: string[];
   command: string[];
   environment: Record<string, string>;
   secrets?: Array<{ source: string; target: string }>;
@@ -83,7 +84,7 @@ describe("infra/stack.yml", () => {
 
   it("runs each app with `edgeplane up --only`, worker-ingress exactly once", () => {
     const apps = Object.values(services).map((service) => {
-      const [node, ...rest] = service.command;
+      const [node, ...rest] = [...(service.entrypoint ?? []), ...service.command];
       expect(node).toBe("node");
       const script = rest.indexOf("apps/cli/dist/main.js");
       expect(rest.slice(0, script).every((flag) => flag.startsWith("--"))).toBe(true);
