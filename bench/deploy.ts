@@ -231,6 +231,7 @@ function phaseTable(what: string, samples: DeploySample[]): string {
 
 async function main(): Promise<void> {
   const system = new TestSystem();
+  const isolated = `edgeplane-bench-${system.id}`;
   const began = Date.now();
   try {
     const tag = await publishTestImage(`bench/web-${system.id}`, "v1", { message: "bench" });
@@ -259,7 +260,6 @@ async function main(): Promise<void> {
     await destroy(system, "warm");
     // the same bare run on a user-defined bridge network, as each environment has its own: what
     // Docker itself charges for that isolation (its embedded DNS, the endpoint) is in this baseline
-    const isolated = `edgeplane-bench-${system.id}`;
     await docker.createNetwork({ Name: isolated, Labels: { "edgeplane.bench": system.instance } });
     await bareRunOnce(pinned, system.instance);
     await bareRunOnce(pinned, system.instance, isolated);
@@ -283,7 +283,6 @@ async function main(): Promise<void> {
       process.stderr.write(`bench: ${i + 1}/${N}\r`);
     }
     process.stderr.write("\n");
-    await docker.getNetwork(isolated).remove();
 
     // ---- results ----
     const first200 = deploys.map((d) => d.postToFirst200);
@@ -386,6 +385,10 @@ async function main(): Promise<void> {
     console.error(`system log (last 80 lines, API request lines left out):\n${lines.slice(-80).join("\n")}`);
     throw error;
   } finally {
+    await docker
+      .getNetwork(isolated)
+      .remove()
+      .catch(() => {}); // not made, if the run failed before
     await system.stop();
     fresh.destroy();
   }

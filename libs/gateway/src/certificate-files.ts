@@ -2,6 +2,7 @@ import { createPrivateKey, randomBytes, X509Certificate } from "node:crypto";
 import { chmod, mkdir, open, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { GatewayConfigError } from "./errors.ts";
+import { assertHostname } from "./validate.ts";
 
 /** A certificate with its key, as PEM text: what the gateway serves for a name. */
 export interface KeyMaterial {
@@ -17,6 +18,15 @@ export interface CertificatePem {
 }
 
 const fileName = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
+const CERTIFICATE_NAME = /^(?:_wildcard\.)?[a-z0-9.-]+$/;
+
+/** A certificate's name as routes and sites give it (see certificateFileName): a hostname, or `_wildcard.` and one. */
+export function assertCertificateName(name: unknown): asserts name is string {
+  const ok =
+    typeof name === "string" && CERTIFICATE_NAME.test(name) && !name.includes("..") && name.length <= 270;
+  if (ok) assertHostname(name.replace(/^_wildcard\./, ""));
+  else throw new GatewayConfigError(`invalid certificate name ${JSON.stringify(name)}`);
+}
 
 /** A certificate name as a plain file name: `*.preview.test` becomes `_wildcard.preview.test`. */
 export function certificateFileName(name: string): string {
@@ -129,8 +139,7 @@ export class CertificateCheck {
   pems(names: Iterable<string>, given: ReadonlyMap<string, KeyMaterial>): Map<string, CertificatePem> {
     const pems = new Map<string, CertificatePem>();
     for (const name of new Set(names)) {
-      if (!fileName.test(name) || name.includes(".."))
-        throw new GatewayConfigError(`invalid certificate name ${JSON.stringify(name)}`);
+      assertCertificateName(name);
       const material = given.get(name);
       if (!material) throw new GatewayConfigError(`certificate ${name}: named, but not given`);
       const raw = certificatePem(material);

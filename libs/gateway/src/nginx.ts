@@ -12,7 +12,7 @@ import { isProcessAlive, processTitle } from "./proc.ts";
 import { reload } from "./reload.ts";
 import { renderNginxConfig } from "./render.ts";
 import type { Route } from "./route.ts";
-import { assertCertificateName, type GatewayExtras } from "./sites.ts";
+import type { GatewayExtras } from "./sites.ts";
 import { assertDir } from "./validate.ts";
 
 const execFileAsync = promisify(execFile);
@@ -90,7 +90,6 @@ export class NginxGateway {
     const named = [...routes, ...(extras.sites ?? [])].flatMap((r) =>
       r.certificate === undefined ? [] : [r.certificate],
     );
-    for (const name of named) assertCertificateName(name);
     const certificates = this.certificates.pems(named, extras.certificates ?? new Map());
     const text = renderNginxConfig(
       routes,

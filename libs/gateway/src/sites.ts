@@ -1,4 +1,9 @@
-import { type CertificatePem, certificatePemProblem, type KeyMaterial } from "./certificate-files.ts";
+import {
+  assertCertificateName,
+  type CertificatePem,
+  certificatePemProblem,
+  type KeyMaterial,
+} from "./certificate-files.ts";
 import { GatewayConfigError } from "./errors.ts";
 import { type MapEntry, renderMap } from "./maps.ts";
 import { compare } from "./route.ts";
@@ -28,7 +33,6 @@ export interface GatewayExtras {
 }
 export const ACME_CHALLENGE_PATH = "/.well-known/acme-challenge/";
 
-const CERTIFICATE_FILE = /^(?:_wildcard\.)?[a-z0-9.-]+$/;
 const TOKEN = /^[A-Za-z0-9_-]{1,256}$/;
 const KEY_AUTHORIZATION = /^[A-Za-z0-9_-]{1,256}\.[A-Za-z0-9_-]{1,256}$/;
 
@@ -41,13 +45,6 @@ export interface TlsContext {
   sites: Site[];
   challenges: AcmeChallenge[];
   siteByDomain: ReadonlyMap<string, Site>;
-}
-
-export function assertCertificateName(name: unknown): asserts name is string {
-  const ok =
-    typeof name === "string" && CERTIFICATE_FILE.test(name) && !name.includes("..") && name.length <= 270;
-  if (ok) assertHostname(name.replace(/^_wildcard\./, ""));
-  else throw new GatewayConfigError(`invalid certificate name ${JSON.stringify(name)}`);
 }
 
 /** `http://127.0.0.1:3000` → `127.0.0.1:3000`; only IP literals, since nginx resolves names once. */
