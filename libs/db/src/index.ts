@@ -19,6 +19,7 @@ export {
 } from "drizzle-orm";
 export { createDb, type Db, type DbOrTx, type Sql, type Tx } from "./client.ts";
 export { driverError, errorMessage, isUnavailable, isUniqueViolation } from "./errors.ts";
+export { GroupCommit } from "./group-commit.ts";
 export { dropDatabase, ensureDatabase, MIGRATIONS_DIR, migrateDatabase } from "./migrate.ts";
 export { type PipelinedTx, pipelinedTransaction } from "./pipelined-transaction.ts";
 export { type PreparedStatement, prepare, runPrepared, statements } from "./prepared.ts";

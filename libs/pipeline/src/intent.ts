@@ -7,6 +7,7 @@ import {
   type EnvironmentRow,
   environments,
   eq,
+  GroupCommit,
   inArray,
   isUniqueViolation,
   lt,
@@ -369,10 +370,34 @@ export async function assertHostnameFree(db: Db, project: ProjectRow, hostname: 
   }
 }
 
+type Redeploy = { input: DeploymentRequest; plan: DeploymentPlan };
+const redeploys = new WeakMap<Db, GroupCommit<Redeploy, RecordedDeployment | null>>();
+
 /**
- * Records a deploy's intent in a transaction of its own, then the caller enqueues its stage job
- * (`enqueueStage`, enqueue.ts). A redeploy is one round trip; an environment's first deploy a
- * second one, that creates it within the project's quota. Throws StaleProject, having written
+ * The redeploys of one database, group-committed: under load, the ones that arrive while a
+ * transaction of them is committing go together in the next (see GroupCommit), each environment's
+ * row taken in the same order by every batch. A redeploy that finds no environment to redeploy
+ * writes nothing, in a batch or alone.
+ */
+function redeploysOf(db: Db): GroupCommit<Redeploy, RecordedDeployment | null> {
+  let group = redeploys.get(db);
+  if (!group) {
+    group = new GroupCommit(db, (tx, { input, plan }) => sendDeployment(tx, input, plan, "redeploy"), {
+      order: (a, b) =>
+        compare(a.input.project.id, b.input.project.id) || compare(a.input.environment, b.input.environment),
+    });
+    redeploys.set(db, group);
+  }
+  return group;
+}
+
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * Records a deploy's intent, then the caller enqueues its stage job (`enqueueStage`, enqueue.ts). A
+ * redeploy is one round trip, group-committed with the redeploys that arrive meanwhile (see
+ * redeploysOf); an environment's first deploy a second one, in a transaction of its own, that
+ * creates it within the project's quota. Throws StaleProject, having written
  * nothing, if the project is no longer at `projectVersion`.
  */
 export async function recordDeployment(
@@ -380,16 +405,14 @@ export async function recordDeployment(
   input: DeploymentRequest,
   plan = planDeployment(input.project, input),
 ): Promise<RecordedDeployment> {
-  const inOneTransaction = (mode: "redeploy" | "create") =>
-    pipelinedTransaction(db, async (tx) => {
-      const [recorded] = await Promise.all([sendDeployment(tx, input, plan, mode), tx.commit()]);
-      return recorded;
-    });
-  const redeployed = await inOneTransaction("redeploy");
+  const redeployed = await redeploysOf(db).run({ input, plan });
   if (redeployed) return redeployed;
   for (let attempt = 0; ; attempt++) {
     try {
-      const created = await inOneTransaction("create");
+      const created = await pipelinedTransaction(db, async (tx) => {
+        const [recorded] = await Promise.all([sendDeployment(tx, input, plan, "create"), tx.commit()]);
+        return recorded;
+      });
       if (!created) throw quotaExceeded(input.project);
       return created;
     } catch (error) {
