@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { sql } from "drizzle-orm";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDb, dropDatabase, ensureDatabase, GroupCommit, type PipelinedTx } from "../src/index.ts";
+import { createDb, dropDatabase, ensureDatabase, GroupCommit } from "../src/index.ts";
 
 const url = `postgres://postgres@127.0.0.1:5432/edgeplane_group_${randomBytes(4).toString("hex")}`;
 
@@ -24,35 +24,87 @@ describe("GroupCommit", () => {
     await dropDatabase(url);
   });
 
-  /** Inserts a note; resolves to the id of the transaction that wrote it. */
-  const insert = (tx: PipelinedTx, note: { id: number; body: string }) =>
-    tx
-      .send(
-        sql`insert into notes (id, body) values (${note.id}, ${note.body}) returning txid_current()::text as tx`,
-      )
-      .then(([row]) => String(row?.tx));
+  /** Inserts a note, as a group-committed write; resolves to the id of the transaction that wrote it. */
+  const insert = (group: GroupCommit, note: { id: number; body: string }, exclusive = false) =>
+    group.run(
+      [`note/${note.id % 10}`],
+      async (tx) => {
+        const [[row]] = await Promise.all([
+          tx.send(
+            sql`insert into notes (id, body) values (${note.id}, ${note.body}) returning txid_current()::text as tx`,
+          ),
+          tx.commit(),
+        ]);
+        return String(row?.tx);
+      },
+      { exclusive },
+    );
 
   it("commits writes that arrive together in fewer transactions, each awaited until committed", async () => {
-    const group = new GroupCommit(db.db, insert);
+    const group = new GroupCommit(db.db);
     const ids = Array.from({ length: 40 }, (_, i) => 100 + i);
-    const txids = await Promise.all(ids.map((id) => group.run({ id, body: `note ${id}` })));
+    const txids = await Promise.all(ids.map((id) => insert(group, { id, body: `note ${id}` })));
 
     const rows = await reader<{ id: number }[]>`select id from notes where id >= 100 order by id`;
     expect(rows.map((r) => r.id)).toEqual(ids);
-    const transactions = new Set(txids);
-    // the first goes alone, at once; the rest arrived while it committed and went together
-    expect(transactions.size).toBeGreaterThan(1);
-    expect(transactions.size).toBeLessThanOrEqual(3);
+    // arrived in one tick: one transaction
+    expect(new Set(txids).size).toBe(1);
+
+    // one at a time: a transaction each, as without group commit
+    const one = await insert(group, { id: 150, body: "alone" });
+    const two = await insert(group, { id: 151, body: "alone" });
+    expect(one).not.toBe(two);
+    expect(txids).not.toContain(one);
   });
 
-  it("fails only the write that failed; the others of its batch are committed", async () => {
+  it("lets a write of another key go while a batch waits on a row, and holds back those of its key", async () => {
+    await reader`insert into notes (id, body) values (900, 'held')`;
+    const group = new GroupCommit(db.db);
+    // another transaction holds note 900's row
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const holder = postgres(url, { max: 1, onnotice: () => {} });
+    const holding = holder.begin(async (tx) => {
+      await tx`select 1 from notes where id = 900 for update`;
+      await released;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const touch = (key: string, id: number) =>
+      group.run([key], async (tx) => {
+        tx.send(sql`update notes set body = body || '.' where id = ${id}`);
+        await tx.commit();
+        return Date.now(); // committed by then
+      });
+    const stuck = touch("note/900", 900);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const sameKey = touch("note/900", 900);
+    const otherKey = await touch("note/901", 100);
+    // the other key committed while note 900 was held; its own key's second write waits behind it
+    const settled = await Promise.race([
+      sameKey.then(() => "done"),
+      new Promise((r) => setTimeout(r, 200, "waiting")),
+    ]);
+    expect(settled).toBe("waiting");
+    release();
+    await holding;
+    await holder.end();
+    const [first, second] = await Promise.all([stuck, sameKey]);
+    expect(otherKey).toBeLessThan(first);
+    expect(second).toBeGreaterThanOrEqual(first);
+    const [row] = await reader<{ body: string }[]>`select body from notes where id = 900`;
+    expect(row?.body).toBe("held..");
+  });
+
+  it("fails only the write whose statement failed; the others of its batch are committed once", async () => {
     await reader`insert into notes (id, body) values (7, 'taken')`;
-    const group = new GroupCommit(db.db, insert);
+    const group = new GroupCommit(db.db);
     const results = await Promise.allSettled([
-      group.run({ id: 200, body: "first, alone" }),
-      group.run({ id: 201, body: "batched" }),
-      group.run({ id: 7, body: "duplicate" }),
-      group.run({ id: 202, body: "batched" }),
+      insert(group, { id: 200, body: "first, alone" }),
+      insert(group, { id: 201, body: "batched" }),
+      insert(group, { id: 7, body: "duplicate" }),
+      insert(group, { id: 202, body: "batched" }),
     ]);
 
     expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "rejected", "fulfilled"]);
@@ -68,17 +120,58 @@ describe("GroupCommit", () => {
     ]);
   });
 
-  it("sends a batch's writes in the order given, whatever order they arrived in", async () => {
+  it("fails alone a write that throws once its statements are sent; its neighbours are not run twice", async () => {
+    await reader`create table counts (id integer primary key, n integer not null)`;
+    await reader`insert into counts values (1, 0), (2, 0), (3, 0)`;
+    const group = new GroupCommit(db.db);
+    const bump = (id: number, thenThrow = false) =>
+      group.run([`count/${id}`], async (tx) => {
+        const [[row]] = await Promise.all([
+          tx.send(sql`update counts set n = n + 1 where id = ${id} and ${!thenThrow} returning n`),
+          tx.commit(),
+        ]);
+        if (thenThrow) throw new Error(`nothing to bump for ${id}`);
+        return row?.n;
+      });
+    const results = await Promise.allSettled([bump(1), bump(2), bump(3, true), bump(1)]);
+
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "rejected", "fulfilled"]);
+    const rows = await reader<{ id: number; n: number }[]>`select id, n from counts order by id`;
+    expect(rows).toEqual([
+      { id: 1, n: 2 },
+      { id: 2, n: 1 },
+      { id: 3, n: 0 },
+    ]);
+  });
+
+  it("sends a batch's writes in the order of their keys, whatever order they arrived in", async () => {
     await reader`create table log (seq bigserial primary key, key text not null)`;
-    const group = new GroupCommit(
-      db.db,
-      (tx, key: string) => tx.send(sql`insert into log (key) values (${key})`).then(() => key),
-      { order: (a, b) => (a < b ? -1 : a > b ? 1 : 0) },
-    );
-    await Promise.all(["m", "c", "z", "a", "k"].map((k) => group.run(k)));
+    const group = new GroupCommit(db.db);
+    const append = (key: string) =>
+      group.run([key], async (tx) => {
+        tx.send(sql`insert into log (key) values (${key})`);
+        return key;
+      });
+    await Promise.all(["m", "c", "z", "a", "k"].map(append));
 
     const rows = await reader<{ key: string }[]>`select key from log order by seq`;
-    // "m" went alone at once; the four that waited went together, sorted
-    expect(rows.map((r) => r.key)).toEqual(["m", "a", "c", "k", "z"]);
+    // arrived together, went together, sorted
+    expect(rows.map((r) => r.key)).toEqual(["a", "c", "k", "m", "z"]);
+  });
+
+  it("never puts an exclusive write in a batch with another write of its key", async () => {
+    const group = new GroupCommit(db.db);
+    // 311 and 321 share 301's key (note/1), and must wait for batches of their own
+    const txids = await Promise.all(
+      [300, 301, 302, 311, 321, 303].map((id) => insert(group, { id, body: "x" }, id % 10 === 1)),
+    );
+    const [t300, t301, t302, t311, t321, t303] = txids;
+    expect(new Set([t301, t311, t321]).size).toBe(3);
+    expect(new Set([t300, t301, t302, t303]).size).toBe(1);
+    // and they keep their order: each waits for the one before it
+    const rows = await reader<
+      { id: number; tx: string }[]
+    >`select id, xmin::text as tx from notes where id in (301, 311, 321) order by xmin::text::bigint`;
+    expect(rows.map((r) => r.id)).toEqual([301, 311, 321]);
   });
 });

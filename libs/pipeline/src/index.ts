@@ -6,6 +6,8 @@ export { GATEWAY_CHANNEL, noticeGatewayChange } from "./gateway-notice.ts";
 export {
   assertHostnameFree,
   type DeploymentRequest,
+  environmentKey,
+  intentWrites,
   planDeployment,
   quotaExceeded,
   type RecordedDeployment,

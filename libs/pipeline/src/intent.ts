@@ -370,33 +370,29 @@ export async function assertHostnameFree(db: Db, project: ProjectRow, hostname: 
   }
 }
 
-type Redeploy = { input: DeploymentRequest; plan: DeploymentPlan };
-const redeploys = new WeakMap<Db, GroupCommit<Redeploy, RecordedDeployment | null>>();
+const groups = new WeakMap<Db, GroupCommit>();
 
 /**
- * The redeploys of one database, group-committed: under load, the ones that arrive while a
- * transaction of them is committing go together in the next (see GroupCommit), each environment's
- * row taken in the same order by every batch. A redeploy that finds no environment to redeploy
- * writes nothing, in a batch or alone.
+ * The intent writes of one database that are group-committed (see GroupCommit): every redeploy,
+ * every webhook delivery. Under load, the ones that arrive while a transaction of them commits go
+ * together in the next.
  */
-function redeploysOf(db: Db): GroupCommit<Redeploy, RecordedDeployment | null> {
-  let group = redeploys.get(db);
+export function intentWrites(db: Db): GroupCommit {
+  let group = groups.get(db);
   if (!group) {
-    group = new GroupCommit(db, (tx, { input, plan }) => sendDeployment(tx, input, plan, "redeploy"), {
-      order: (a, b) =>
-        compare(a.input.project.id, b.input.project.id) || compare(a.input.environment, b.input.environment),
-    });
-    redeploys.set(db, group);
+    group = new GroupCommit(db);
+    groups.set(db, group);
   }
   return group;
 }
 
-const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+/** What a write to one environment is keyed by in a group commit (see GroupCommit). */
+export const environmentKey = (projectId: string, environment: string) => `${projectId}/${environment}`;
 
 /**
  * Records a deploy's intent, then the caller enqueues its stage job (`enqueueStage`, enqueue.ts). A
  * redeploy is one round trip, group-committed with the redeploys that arrive meanwhile (see
- * redeploysOf); an environment's first deploy a second one, in a transaction of its own, that
+ * intentWrites); an environment's first deploy a second one, in a transaction of its own, that
  * creates it within the project's quota. Throws StaleProject, having written
  * nothing, if the project is no longer at `projectVersion`.
  */
@@ -405,7 +401,14 @@ export async function recordDeployment(
   input: DeploymentRequest,
   plan = planDeployment(input.project, input),
 ): Promise<RecordedDeployment> {
-  const redeployed = await redeploysOf(db).run({ input, plan });
+  const redeployed = await intentWrites(db).run(
+    [environmentKey(input.project.id, input.environment)],
+    async (tx) => {
+      // a redeploy that finds no environment to redeploy writes nothing
+      const [recorded] = await Promise.all([sendDeployment(tx, input, plan, "redeploy"), tx.commit()]);
+      return recorded;
+    },
+  );
   if (redeployed) return redeployed;
   for (let attempt = 0; ; attempt++) {
     try {

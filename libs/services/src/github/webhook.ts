@@ -7,7 +7,6 @@ import {
   isUniqueViolation,
   type PipelinedTx,
   type ProjectRow,
-  pipelinedTransaction,
   prepare,
   projects,
   rowOf,
@@ -33,6 +32,8 @@ import {
   enqueueNotify,
   enqueueStage,
   enqueueTeardown,
+  environmentKey,
+  intentWrites,
   planDeployment,
   quotaExceeded,
   StaleProject,
@@ -131,7 +132,9 @@ function later<T>(promise: Promise<T>): Promise<T> {
  * The transaction is pipelined: the delivery's record and the lock on each linked project's
  * environment go out together; what the event does to each is decided from what they return and
  * goes out with the delivery's outcome and COMMIT (first waiting, only when an environment is
- * created, for the project's quota to say yes).
+ * created, for the project's quota to say yes). Under load it is group-committed with the other
+ * intent writes that arrive meanwhile (see intentWrites), never with another delivery for the same
+ * environment.
  */
 export async function receiveGithubWebhook({
   ctx,
@@ -189,44 +192,54 @@ export async function receiveGithubWebhook({
     bodySha256: createHash("sha256").update(rawBody).digest("hex"),
   };
   for (let attempt = 0; ; attempt++) {
-    const after: Array<() => Promise<void>> = [];
     try {
       if (attempt > 0) verified = await verifiedProjects();
-      const result = await pipelinedTransaction(ctx.db, async (tx) => {
-        const recorded = tx.send(RECORD_DELIVERY, delivery);
-        const name = event.kind === "pull_request" ? `pr-${event.payload.number}` : "";
-        const locked = verified.map(({ project }) =>
-          event.kind === "pull_request"
-            ? tx.send(LOCK_ENVIRONMENT, { projectId: project.id, name })
-            : Promise.resolve([]),
-        );
-        const [[fresh], ...current] = await Promise.all([recorded, ...locked]);
-        if (!fresh) return { duplicate: true, outcomes: [] };
-        const outcomes: WebhookOutcome[] = [];
-        const confirmations: Array<Promise<unknown>> = [];
-        verified.forEach(({ project, version }, i) => {
-          if (event.kind === "ping") outcomes.push({ project: project.name, action: "pong" });
-          else if (event.kind === "ignored")
-            outcomes.push({ project: project.name, action: "ignored", reason: delivery.event });
-          else {
-            const [row] = current[i] ?? [];
-            const env = row ? rowOf(environments, row) : undefined;
-            const applied = applyPullRequest(tx, ctx, { project, version }, event.payload, env, after);
-            outcomes.push(applied.outcome);
-            if (applied.confirmation) confirmations.push(applied.confirmation);
-          }
-        });
-        await Promise.all(confirmations);
-        tx.send(RECORD_OUTCOME, {
-          id: delivery.id,
-          outcome: outcomes
-            .map((o) => `${o.project}:${o.action}`)
-            .join(",")
-            .slice(0, 500),
-        });
-        await tx.commit();
-        return { duplicate: false, outcomes };
-      });
+      const name = event.kind === "pull_request" ? `pr-${event.payload.number}` : "";
+      // group-committed with the other intent writes; never with another write to the same
+      // environment (what it decides rests on the row it locks) nor another copy of this delivery
+      const keys = [
+        ...(name ? verified.map(({ project }) => environmentKey(project.id, name)) : []),
+        `delivery/${delivery.id}`,
+      ];
+      const { after, ...result } = await intentWrites(ctx.db).run(
+        keys,
+        async (tx) => {
+          const after: Array<() => Promise<void>> = [];
+          const recorded = tx.send(RECORD_DELIVERY, delivery);
+          const locked = verified.map(({ project }) =>
+            event.kind === "pull_request"
+              ? tx.send(LOCK_ENVIRONMENT, { projectId: project.id, name })
+              : Promise.resolve([]),
+          );
+          const [[fresh], ...current] = await Promise.all([recorded, ...locked]);
+          if (!fresh) return { duplicate: true, outcomes: [], after };
+          const outcomes: WebhookOutcome[] = [];
+          const confirmations: Array<Promise<unknown>> = [];
+          verified.forEach(({ project, version }, i) => {
+            if (event.kind === "ping") outcomes.push({ project: project.name, action: "pong" });
+            else if (event.kind === "ignored")
+              outcomes.push({ project: project.name, action: "ignored", reason: delivery.event });
+            else {
+              const [row] = current[i] ?? [];
+              const env = row ? rowOf(environments, row) : undefined;
+              const applied = applyPullRequest(tx, ctx, { project, version }, event.payload, env, after);
+              outcomes.push(applied.outcome);
+              if (applied.confirmation) confirmations.push(applied.confirmation);
+            }
+          });
+          await Promise.all(confirmations);
+          tx.send(RECORD_OUTCOME, {
+            id: delivery.id,
+            outcome: outcomes
+              .map((o) => `${o.project}:${o.action}`)
+              .join(",")
+              .slice(0, 500),
+          });
+          await tx.commit();
+          return { duplicate: false, outcomes, after };
+        },
+        { exclusive: true },
+      );
       for (const job of after) await job();
       return result;
     } catch (error) {
