@@ -12,6 +12,8 @@ import {
   or,
   type ProjectRow,
   projects,
+  type SQL,
+  sql,
   type Tx,
 } from "@edgeplane/db";
 import {
@@ -20,6 +22,7 @@ import {
   GONE_STATUSES,
   isGone,
   isTerminalPhase,
+  TERMINAL_PHASES,
 } from "@edgeplane/domain";
 import type { Envelope } from "@edgeplane/queue";
 
@@ -97,33 +100,39 @@ export async function markPhase(
   } = {},
 ): Promise<boolean> {
   if (!deploymentId) return false;
-  const now = new Date();
-  return db.transaction(async (tx) => {
-    const current = await lockUnfinished(tx, deploymentId);
-    if (!current) return false;
-    const column = PHASE_COLUMN[phase];
-    await tx
-      .update(deployments)
-      .set({
-        status: phase,
-        [column]: current[column] ?? now,
-        ...(extra.error !== undefined ? { error: extra.error } : {}),
-        ...(extra.digest !== undefined ? { digest: extra.digest } : {}),
-        ...(extra.services !== undefined ? { services: extra.services } : {}),
-        ...(extra.statusDetail !== undefined
-          ? { statusDetail: extra.statusDetail }
-          : current.status !== phase
-            ? { statusDetail: null }
-            : {}),
-      })
-      .where(eq(deployments.id, deploymentId));
-    if (current.status !== phase) {
-      await tx
-        .insert(deploymentEvents)
-        .values({ deploymentId, phase, message: extra.message ?? extra.error ?? null, at: now });
-    }
-    return true;
-  });
+  const now = new Date().toISOString();
+  const column = sql.identifier(deployments[PHASE_COLUMN[phase]].name);
+  const sets: SQL[] = [
+    sql`status = ${phase}`,
+    sql`${column} = coalesce(d.${column}, ${now}::timestamptz)`,
+    sql`updated_at = ${now}::timestamptz`,
+    extra.statusDetail !== undefined
+      ? sql`status_detail = ${extra.statusDetail}`
+      : sql`status_detail = case when d.status <> ${phase} then null else d.status_detail end`,
+  ];
+  if (extra.error !== undefined) sets.push(sql`error = ${extra.error}`);
+  if (extra.digest !== undefined) sets.push(sql`digest = ${extra.digest}`);
+  if (extra.services !== undefined) sets.push(sql`services = ${JSON.stringify(extra.services)}::jsonb`);
+  // one statement, one round trip: the row locked (and, if another transaction held it, read again
+  // as it then is), moved on unless finished, and the event recorded if the phase changed
+  const rows = await db.execute(sql`with current as (
+      select id, status from ${deployments} where id = ${deploymentId}
+        and status not in (${sql.join(
+          TERMINAL_PHASES.map((p) => sql`${p}`),
+          sql`, `,
+        )})
+      for update
+    ), updated as (
+      update ${deployments} as d set ${sql.join(sets, sql`, `)}
+      from current where d.id = current.id
+      returning current.status as was
+    ), event as (
+      insert into ${deploymentEvents} (deployment_id, phase, message, at)
+      select ${deploymentId}, ${phase}, ${extra.message ?? extra.error ?? null}, ${now}::timestamptz
+      from updated where was <> ${phase}
+    )
+    select was from updated`);
+  return rows.length > 0;
 }
 
 /** The deployment, locked for the rest of the transaction, if it is still unfinished. */
