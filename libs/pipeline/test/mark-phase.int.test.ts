@@ -1,53 +1,25 @@
-import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import {
-  createDb,
-  dropDatabase,
-  ensureDatabase,
-  migrateDatabase,
-  type ProjectRow,
-  projects,
-} from "@edgeplane/db";
-import { newId } from "@edgeplane/domain";
-import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordDeployment } from "../src/intent.ts";
 import { markPhase, setStatusDetail } from "../src/state.ts";
-
-const url = `postgres://postgres@127.0.0.1:5432/edgeplane_phase_${randomBytes(4).toString("hex")}`;
+import { projectDatabase } from "./support.ts";
 
 // A deployment's phases as the workers record them: each phase's time set once, one event per
 // change of phase, what the phase waited on cleared when it moves on, nothing done to a finished one.
 describe("markPhase", () => {
-  let db: ReturnType<typeof createDb>;
-  let reader: postgres.Sql;
-  let project: ProjectRow;
-  let version: string;
-
+  let t: Awaited<ReturnType<typeof projectDatabase>>;
   beforeAll(async () => {
-    await ensureDatabase(url);
-    await migrateDatabase(url);
-    db = createDb(url, { max: 4 });
-    reader = postgres(url, { max: 1, onnotice: () => {} });
-    const [row] = await db.db
-      .insert(projects)
-      .values({ id: newId("project"), name: "phases", domain: "phases.test", port: 8080 })
-      .returning();
-    project = row as ProjectRow;
-    const [v] = await reader<{ version: string }[]>`select xmin::text as version from projects`;
-    version = v?.version ?? "";
+    t = await projectDatabase("phases");
   });
   afterAll(async () => {
-    await db?.close();
-    await reader?.end();
-    await dropDatabase(url);
+    await t?.close();
   });
 
   const deployment = async (environment: string) =>
     (
-      await recordDeployment(db.db, {
-        project,
-        projectVersion: version,
+      await recordDeployment(t.db.db, {
+        project: t.project,
+        projectVersion: t.version,
         environment,
         image: "ghcr.io/acme/web:one",
         requestedBy: null,
@@ -55,7 +27,7 @@ describe("markPhase", () => {
     ).deployment.id;
   const row = async (id: string) =>
     (
-      await reader<
+      await t.other<
         {
           status: string;
           staging_at: Date | null;
@@ -68,39 +40,39 @@ describe("markPhase", () => {
     )[0];
   const events = async (id: string) =>
     (
-      await reader<{ phase: string; message: string | null }[]>`
+      await t.other<{ phase: string; message: string | null }[]>`
         select phase, message from deployment_events where deployment_id = ${id} order by id`
     ).map((e) => (e.message ? `${e.phase}: ${e.message}` : e.phase));
 
   it("records each phase once, keeps its first time, and clears what the phase before waited on", async () => {
     const id = await deployment("dev");
-    expect(await setStatusDetail(db.db, id, "waiting for image")).toBe(true);
-    expect(await markPhase(db.db, id, "staging")).toBe(true);
+    expect(await setStatusDetail(t.db.db, id, "waiting for image")).toBe(true);
+    expect(await markPhase(t.db.db, id, "staging")).toBe(true);
     const staged = await row(id);
     expect(staged?.status).toBe("staging");
     expect(staged?.staging_at).toBeInstanceOf(Date);
     expect(staged?.status_detail).toBeNull();
 
     await sleep(20);
-    expect(await markPhase(db.db, id, "staging", { digest: "sha256:abc", statusDetail: null })).toBe(true);
+    expect(await markPhase(t.db.db, id, "staging", { digest: "sha256:abc", statusDetail: null })).toBe(true);
     const again = await row(id);
     expect(again?.staging_at?.getTime()).toBe(staged?.staging_at?.getTime());
     expect(again?.digest).toBe("sha256:abc");
 
-    expect(await markPhase(db.db, id, "starting", { statusDetail: "pulling" })).toBe(true);
+    expect(await markPhase(t.db.db, id, "starting", { statusDetail: "pulling" })).toBe(true);
     expect((await row(id))?.status_detail).toBe("pulling");
     expect(await events(id)).toEqual(["queued", "queued: waiting for image", "staging", "starting"]);
   });
 
   it("leaves a finished deployment as it is", async () => {
     const id = await deployment("staging");
-    expect(await markPhase(db.db, id, "failed", { error: "image not found" })).toBe(true);
-    expect(await markPhase(db.db, id, "starting")).toBe(false);
+    expect(await markPhase(t.db.db, id, "failed", { error: "image not found" })).toBe(true);
+    expect(await markPhase(t.db.db, id, "starting")).toBe(false);
     const failed = await row(id);
     expect(failed?.status).toBe("failed");
     expect(failed?.error).toBe("image not found");
     expect(failed?.starting_at).toBeNull();
     expect(await events(id)).toEqual(["queued", "failed: image not found"]);
-    expect(await markPhase(db.db, null, "starting")).toBe(false);
+    expect(await markPhase(t.db.db, null, "starting")).toBe(false);
   });
 });

@@ -1,48 +1,26 @@
-import { randomBytes } from "node:crypto";
-import {
-  createDb,
-  dropDatabase,
-  ensureDatabase,
-  migrateDatabase,
-  type ProjectRow,
-  projects,
-} from "@edgeplane/db";
-import { newId } from "@edgeplane/domain";
-import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordDeployment } from "../src/intent.ts";
-
-const url = `postgres://postgres@127.0.0.1:5432/edgeplane_burst_${randomBytes(4).toString("hex")}`;
+import { projectDatabase } from "./support.ts";
 
 // Redeploys that arrive together are committed together (group commit): every one of them is
 // recorded, and each environment ends with exactly one live deployment, the one it points at.
 describe("a burst of redeploys to several environments", () => {
-  let db: ReturnType<typeof createDb>;
-  let reader: postgres.Sql;
-  let project: ProjectRow;
-  let version: string;
-
+  let t: Awaited<ReturnType<typeof projectDatabase>>;
   beforeAll(async () => {
-    await ensureDatabase(url);
-    await migrateDatabase(url);
-    db = createDb(url, { max: 8 });
-    reader = postgres(url, { max: 1, onnotice: () => {} });
-    const [row] = await db.db
-      .insert(projects)
-      .values({ id: newId("project"), name: "burst", domain: "burst.test", port: 8080 })
-      .returning();
-    project = row as ProjectRow;
-    const [v] = await reader<{ version: string }[]>`select xmin::text as version from projects`;
-    version = v?.version ?? "";
+    t = await projectDatabase("burst");
   });
   afterAll(async () => {
-    await db?.close();
-    await reader?.end();
-    await dropDatabase(url);
+    await t?.close();
   });
 
   const deploy = (environment: string, image: string) =>
-    recordDeployment(db.db, { project, projectVersion: version, environment, image, requestedBy: null });
+    recordDeployment(t.db.db, {
+      project: t.project,
+      projectVersion: t.version,
+      environment,
+      image,
+      requestedBy: null,
+    });
 
   it("records all of them, superseding all but each environment's latest", async () => {
     const names = ["dev", "staging", "pr-1"];
@@ -56,12 +34,12 @@ describe("a burst of redeploys to several environments", () => {
 
     expect(new Set(recorded.map((r) => r.deployment.id)).size).toBe(60);
     for (const name of names) {
-      const [env] = await reader<{ id: string; generation: number; current: string; image: string }[]>`
+      const [env] = await t.other<{ id: string; generation: number; current: string; image: string }[]>`
         select id, generation, current_deployment_id as current, desired_image as image
         from environments where name = ${name}`;
       // one bump per deploy: the first and its 20 of the burst
       expect(env?.generation).toBe(21);
-      const rows = await reader<{ id: string; status: string; image: string; generation: number }[]>`
+      const rows = await t.other<{ id: string; status: string; image: string; generation: number }[]>`
         select id, status, image, generation from deployments where environment_id = ${env?.id ?? ""}
         order by generation`;
       expect(rows).toHaveLength(21);

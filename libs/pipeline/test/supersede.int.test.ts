@@ -1,52 +1,24 @@
-import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import {
-  createDb,
-  dropDatabase,
-  ensureDatabase,
-  migrateDatabase,
-  type ProjectRow,
-  projects,
-} from "@edgeplane/db";
-import { newId } from "@edgeplane/domain";
-import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordDeployment } from "../src/intent.ts";
-
-const url = `postgres://postgres@127.0.0.1:5432/edgeplane_supersede_${randomBytes(4).toString("hex")}`;
+import { projectDatabase } from "./support.ts";
 
 // A deploy supersedes every older unfinished deployment of its environment, and hands back the
 // ones still `queued` (their stage jobs are withdrawn). A stage worker may move one of them on
 // (queued → staging) while the deploy runs: that one must be superseded too, and not withdrawn.
 describe("superseding while a worker moves an older deployment on", () => {
-  let db: ReturnType<typeof createDb>;
-  let worker: postgres.Sql;
-  let project: ProjectRow;
-  let version: string;
-
+  let t: Awaited<ReturnType<typeof projectDatabase>>;
   beforeAll(async () => {
-    await ensureDatabase(url);
-    await migrateDatabase(url);
-    db = createDb(url, { max: 4 });
-    worker = postgres(url, { max: 1, onnotice: () => {} });
-    const [row] = await db.db
-      .insert(projects)
-      .values({ id: newId("project"), name: "race", domain: "race.test", port: 8080 })
-      .returning();
-    project = row as ProjectRow;
-    const [v] = await worker<{ version: string }[]>`select xmin::text as version from projects`;
-    version = v?.version ?? "";
+    t = await projectDatabase("race");
   });
   afterAll(async () => {
-    await db?.close();
-    await worker?.end();
-    await dropDatabase(url);
+    await t?.close();
   });
 
   const deploy = (image: string) =>
-    recordDeployment(db.db, {
-      project,
-      projectVersion: version,
+    recordDeployment(t.db.db, {
+      project: t.project,
+      projectVersion: t.version,
       environment: "pr-1",
       image,
       requestedBy: null,
@@ -62,7 +34,7 @@ describe("superseding while a worker moves an older deployment on", () => {
     const released = new Promise<void>((resolve) => {
       release = resolve;
     });
-    const moved = worker.begin(async (tx) => {
+    const moved = t.other.begin(async (tx) => {
       await tx`update deployments set status = 'staging' where id = ${second.deployment.id}`;
       await released;
     });
@@ -75,14 +47,14 @@ describe("superseding while a worker moves an older deployment on", () => {
 
     // started by the worker: superseded, but not handed back for withdrawal
     expect(recorded.superseded).toEqual([]);
-    const rows = await worker<{ id: string; status: string }[]>`
+    const rows = await t.other<{ id: string; status: string }[]>`
       select id, status from deployments order by generation`;
     expect(rows).toEqual([
       { id: first.deployment.id, status: "superseded" },
       { id: second.deployment.id, status: "superseded" },
       { id: recorded.deployment.id, status: "queued" },
     ]);
-    const events = await worker<{ phase: string }[]>`
+    const events = await t.other<{ phase: string }[]>`
       select phase from deployment_events where deployment_id = ${second.deployment.id} order by id`;
     expect(events.map((e) => e.phase)).toContain("superseded");
   });
