@@ -197,7 +197,7 @@ describe("decidePullRequest", () => {
     it("treats a branch of the base repository as no fork, even if that repository is itself a fork", () => {
       const sameRepo = event("opened", (b) => {
         headRepo(b).fork = true;
-        b.pull_request.base.repo.fork = true;
+        (b.pull_request.base.repo as { fork?: boolean }).fork = true;
       });
       expect(decidePullRequest(sameRepo, settings).action).toBe("ensure");
     });
