@@ -17,14 +17,13 @@
  */
 
 import { randomBytes, randomUUID } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import autocannon from "autocannon";
 import { pullRequestPayload, signedDelivery } from "../test/support/github.ts";
 import { publishTestImage } from "../test/support/images.ts";
 import { TestSystem } from "../test/support/system.ts";
-import { processTree } from "./support/procs.ts";
+import { cpuMs, processTree } from "./support/procs.ts";
 import { table } from "./support/stats.ts";
 
 const SECONDS = Math.max(1, Number(process.env.BENCH_LOAD_SECONDS ?? 10) || 10);
@@ -46,17 +45,6 @@ async function load(url: string, requests: () => Request) {
     p99: result.latency.p99,
     other: result.non2xx + result.errors + result.timeouts,
   };
-}
-
-/** CPU time (user and system) a process has used so far, in ms, from /proc (clock ticks of 10 ms). */
-async function cpuMs(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-  const [utime = 0, stime = 0] = stat
-    .slice(stat.lastIndexOf(")") + 2)
-    .split(" ")
-    .slice(11, 13)
-    .map(Number);
-  return (utime + stime) * 10;
 }
 
 async function main() {

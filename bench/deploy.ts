@@ -174,56 +174,28 @@ async function bareRunOnce(image: string, label: string, network?: string): Prom
 
 /** Where a deploy's time goes, from the deployment's own timestamps and Docker's. */
 function phaseTable(what: string, samples: DeploySample[]): string {
-  const ph = (f: (d: DeploySample) => number) => samples.map(f);
-  const withDocker = samples.filter((d) => d.docker !== null);
+  const ph = (f: (p: DeploySample["phases"]) => number) => samples.map((d) => f(d.phases));
+  type DockerSplit = NonNullable<DeploySample["docker"]>;
+  const dk = (f: (d: DockerSplit) => number) => samples.flatMap((d) => (d.docker ? [f(d.docker)] : []));
+  const rows: Array<[string, number[]]> = [
+    ["POST → queued (row written)", ph((p) => p.postToQueued)],
+    ["queued → staging", ph((p) => p.queuedToStaging)],
+    ["staging → starting", ph((p) => p.stagingToStarting)],
+    ["starting → routing", ph((p) => p.startingToRouting)],
+    ["  starting → container created", dk((d) => d.startingToCreated)],
+    ["  created → started (docker)", dk((d) => d.createdToStarted)],
+    ["  started → routing (health wait)", dk((d) => d.startedToRouting)],
+    [
+      "  reconcile 'container healthy' ms",
+      samples.flatMap((d) => (d.healthyLogMs === null ? [] : [d.healthyLogMs])),
+    ],
+    ["routing → ready", ph((p) => p.routingToReady)],
+    ["  routing → first 200 via gateway", ph((p) => p.routingToReady + p.readyToFirst200)],
+    ["ready → first 200 (<0: served before ready)", ph((p) => p.readyToFirst200)],
+  ];
   return table(
     [what, "p50", "p95", "min", "max"],
-    [
-      statsRow(
-        "POST → queued (row written)",
-        ph((d) => d.phases.postToQueued),
-      ),
-      statsRow(
-        "queued → staging",
-        ph((d) => d.phases.queuedToStaging),
-      ),
-      statsRow(
-        "staging → starting",
-        ph((d) => d.phases.stagingToStarting),
-      ),
-      statsRow(
-        "starting → routing",
-        ph((d) => d.phases.startingToRouting),
-      ),
-      statsRow(
-        "  starting → container created",
-        withDocker.map((d) => d.docker?.startingToCreated ?? Number.NaN),
-      ),
-      statsRow(
-        "  created → started (docker)",
-        withDocker.map((d) => d.docker?.createdToStarted ?? Number.NaN),
-      ),
-      statsRow(
-        "  started → routing (health wait)",
-        withDocker.map((d) => d.docker?.startedToRouting ?? Number.NaN),
-      ),
-      statsRow(
-        "  reconcile 'container healthy' ms",
-        samples.flatMap((d) => (d.healthyLogMs === null ? [] : [d.healthyLogMs])),
-      ),
-      statsRow(
-        "routing → ready",
-        ph((d) => d.phases.routingToReady),
-      ),
-      statsRow(
-        "  routing → first 200 via gateway",
-        ph((d) => d.phases.routingToReady + d.phases.readyToFirst200),
-      ),
-      statsRow(
-        "ready → first 200 (<0: served before ready)",
-        ph((d) => d.phases.readyToFirst200),
-      ),
-    ],
+    rows.map(([label, values]) => statsRow(label, values)),
   );
 }
 

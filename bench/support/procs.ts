@@ -37,6 +37,17 @@ export async function pssKiB(pid: number): Promise<number> {
   return Number(/^Pss:\s+(\d+)\s+kB/m.exec(rollup)?.[1] ?? Number.NaN);
 }
 
+/** CPU time (user and system) a process has used so far, in ms, from /proc (clock ticks of 10 ms). */
+export async function cpuMs(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  const [utime = 0, stime = 0] = stat
+    .slice(stat.lastIndexOf(")") + 2)
+    .split(" ")
+    .slice(11, 13)
+    .map(Number);
+  return (utime + stime) * 10;
+}
+
 function labelFor(proc: Proc, parentLabel: string | undefined): string {
   const c = proc.cmdline;
   if (/apps\/cli\/(?:src\/main\.ts|dist\/main\.js)/.test(c)) return "edgeplane up";

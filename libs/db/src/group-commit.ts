@@ -25,7 +25,7 @@ interface Waiting {
  * when every write of the batch has, and each `tx.commit()` resolves once it is done, so each
  * caller hears back only once its write is committed.
  *
- * Writes arriving in the same tick start together. Up to `maxInFlight` batches are in flight at
+ * Writes arriving in the same tick start together. Up to MAX_IN_FLIGHT batches are in flight at
  * once, never two with a key in common, so two batches never take the same rows (a batch held up
  * by a row another transaction holds holds up no write of another key); in a batch the writes go in
  * the order of their keys (the same rows always taken in the same order), arrival order among
@@ -36,6 +36,10 @@ interface Waiting {
  * never a neighbour's: a write must be safe to run again from the start. A write that throws once
  * the COMMIT is on its way (its statements, sent, wrote nothing) fails alone, the others committed.
  */
+/** Batches in flight at once (see GroupCommit), and the writes one may hold. */
+const MAX_IN_FLIGHT = 4;
+const MAX_BATCH = 64;
+
 export class GroupCommit {
   readonly #waiting: Waiting[] = [];
   /** The keys of the batches in flight: a write of one of them waits for that batch to end. */
@@ -43,10 +47,7 @@ export class GroupCommit {
   #inFlight = 0;
   #pumping = false;
 
-  constructor(
-    private readonly db: Db,
-    private readonly options: { maxBatch?: number; maxInFlight?: number } = {},
-  ) {}
+  constructor(private readonly db: Db) {}
 
   run<R>(
     keys: readonly string[],
@@ -76,7 +77,7 @@ export class GroupCommit {
   }
 
   #pump(): void {
-    while (this.#inFlight < (this.options.maxInFlight ?? 4) && this.#waiting.length > 0) {
+    while (this.#inFlight < MAX_IN_FLIGHT && this.#waiting.length > 0) {
       const batch = this.#nextBatch();
       if (batch.length === 0) return; // every write waiting is for a key in flight
       const keys = batch.flatMap((w) => w.keys);
@@ -96,7 +97,7 @@ export class GroupCommit {
   }
 
   /**
-   * Up to maxBatch of the waiting writes, in arrival order, leaving those that may not share it
+   * Up to MAX_BATCH of the waiting writes, in arrival order, leaving those that may not share it
    * and those whose key a batch in flight holds (and every later write of that key).
    */
   #nextBatch(): Waiting[] {
@@ -106,7 +107,7 @@ export class GroupCommit {
     const left: Waiting[] = [];
     for (const w of this.#waiting) {
       const clash = w.keys.some((k) => taken.has(k) && (w.exclusive || taken.get(k)));
-      if (batch.length >= (this.options.maxBatch ?? 64) || clash) {
+      if (batch.length >= MAX_BATCH || clash) {
         left.push(w);
         // a later write of the same key must not overtake it
         for (const k of w.keys) taken.set(k, true);

@@ -401,21 +401,18 @@ export async function recordDeployment(
   input: DeploymentRequest,
   plan = planDeployment(input.project, input),
 ): Promise<RecordedDeployment> {
-  const redeployed = await intentWrites(db).run(
-    [environmentKey(input.project.id, input.environment)],
-    async (tx) => {
-      // a redeploy that finds no environment to redeploy writes nothing
-      const [recorded] = await Promise.all([sendDeployment(tx, input, plan, "redeploy"), tx.commit()]);
-      return recorded;
-    },
-  );
+  // the deploy's statements and COMMIT, in one round trip
+  const write = (mode: "redeploy" | "create") => async (tx: PipelinedTx) => {
+    const [recorded] = await Promise.all([sendDeployment(tx, input, plan, mode), tx.commit()]);
+    return recorded;
+  };
+  // a redeploy that finds no environment to redeploy writes nothing
+  const key = environmentKey(input.project.id, input.environment);
+  const redeployed = await intentWrites(db).run([key], write("redeploy"));
   if (redeployed) return redeployed;
   for (let attempt = 0; ; attempt++) {
     try {
-      const created = await pipelinedTransaction(db, async (tx) => {
-        const [recorded] = await Promise.all([sendDeployment(tx, input, plan, "create"), tx.commit()]);
-        return recorded;
-      });
+      const created = await pipelinedTransaction(db, write("create"));
       if (!created) throw quotaExceeded(input.project);
       return created;
     } catch (error) {

@@ -20,6 +20,7 @@ import {
 import { badRequest, DomainError, hostnameFor, newId, notFound } from "@edgeplane/domain";
 import {
   decidePullRequest,
+  type GithubEvent,
   isStale,
   type PullRequestEvent,
   parseGithubEvent,
@@ -176,7 +177,7 @@ export async function receiveGithubWebhook({
   };
   let verified = await verifiedProjects();
 
-  let event: ReturnType<typeof parseGithubEvent>;
+  let event: GithubEvent;
   try {
     event = parseGithubEvent(headers.event, body);
   } catch (error) {
@@ -191,10 +192,10 @@ export async function receiveGithubWebhook({
     // the signature covers the body, not the delivery id: the same body under a new id is a replay
     bodySha256: createHash("sha256").update(rawBody).digest("hex"),
   };
+  const name = environmentOf(event);
   for (let attempt = 0; ; attempt++) {
     try {
       if (attempt > 0) verified = await verifiedProjects();
-      const name = event.kind === "pull_request" ? `pr-${event.payload.number}` : "";
       // group-committed with the other intent writes; never with another write to the same
       // environment (what it decides rests on the row it locks) nor another copy of this delivery
       const keys = [
@@ -203,41 +204,7 @@ export async function receiveGithubWebhook({
       ];
       const { after, ...result } = await intentWrites(ctx.db).run(
         keys,
-        async (tx) => {
-          const after: Array<() => Promise<void>> = [];
-          const recorded = tx.send(RECORD_DELIVERY, delivery);
-          const locked = verified.map(({ project }) =>
-            event.kind === "pull_request"
-              ? tx.send(LOCK_ENVIRONMENT, { projectId: project.id, name })
-              : Promise.resolve([]),
-          );
-          const [[fresh], ...current] = await Promise.all([recorded, ...locked]);
-          if (!fresh) return { duplicate: true, outcomes: [], after };
-          const outcomes: WebhookOutcome[] = [];
-          const confirmations: Array<Promise<unknown>> = [];
-          verified.forEach(({ project, version }, i) => {
-            if (event.kind === "ping") outcomes.push({ project: project.name, action: "pong" });
-            else if (event.kind === "ignored")
-              outcomes.push({ project: project.name, action: "ignored", reason: delivery.event });
-            else {
-              const [row] = current[i] ?? [];
-              const env = row ? rowOf(environments, row) : undefined;
-              const applied = applyPullRequest(tx, ctx, { project, version }, event.payload, env, after);
-              outcomes.push(applied.outcome);
-              if (applied.confirmation) confirmations.push(applied.confirmation);
-            }
-          });
-          await Promise.all(confirmations);
-          tx.send(RECORD_OUTCOME, {
-            id: delivery.id,
-            outcome: outcomes
-              .map((o) => `${o.project}:${o.action}`)
-              .join(",")
-              .slice(0, 500),
-          });
-          await tx.commit();
-          return { duplicate: false, outcomes, after };
-        },
+        (tx) => sendDelivery(tx, ctx, delivery, event, verified),
         { exclusive: true },
       );
       for (const job of after) await job();
@@ -248,14 +215,62 @@ export async function receiveGithubWebhook({
       // another delivery created the environment at the same moment; or a hostname taken elsewhere
       if (!isUniqueViolation(error) || event.kind !== "pull_request") throw error;
       for (const { project } of verified)
-        await assertHostnameFree(
-          ctx.db,
-          project,
-          hostnameFor(`pr-${event.payload.number}`, project.domain),
-          attempt,
-        );
+        await assertHostnameFree(ctx.db, project, hostnameFor(name, project.domain), attempt);
     }
   }
+}
+
+/** The environment a delivery is about: a pull request's preview, or none. */
+const environmentOf = (event: GithubEvent) =>
+  event.kind === "pull_request" ? `pr-${event.payload.number}` : "";
+
+/**
+ * A delivery's transaction, COMMIT included: its record and the lock on each linked project's
+ * environment first, then what the event does to each, decided from what those return. Jobs to
+ * enqueue once it is committed come back in `after` (made anew each time it runs: a group commit
+ * may run it again, alone).
+ */
+async function sendDelivery(
+  tx: PipelinedTx,
+  ctx: ServiceContext,
+  delivery: { id: string; event: string; repository: string; bodySha256: string },
+  event: GithubEvent,
+  verified: LinkedProject[],
+): Promise<{ duplicate: boolean; outcomes: WebhookOutcome[]; after: Array<() => Promise<void>> }> {
+  const after: Array<() => Promise<void>> = [];
+  const name = environmentOf(event);
+  const recorded = tx.send(RECORD_DELIVERY, delivery);
+  const locked = verified.map(({ project }) =>
+    event.kind === "pull_request"
+      ? tx.send(LOCK_ENVIRONMENT, { projectId: project.id, name })
+      : Promise.resolve([]),
+  );
+  const [[fresh], ...current] = await Promise.all([recorded, ...locked]);
+  if (!fresh) return { duplicate: true, outcomes: [], after };
+  const outcomes: WebhookOutcome[] = [];
+  const confirmations: Array<Promise<unknown>> = [];
+  verified.forEach(({ project, version }, i) => {
+    if (event.kind === "ping") outcomes.push({ project: project.name, action: "pong" });
+    else if (event.kind === "ignored")
+      outcomes.push({ project: project.name, action: "ignored", reason: delivery.event });
+    else {
+      const [row] = current[i] ?? [];
+      const env = row ? rowOf(environments, row) : undefined;
+      const applied = applyPullRequest(tx, ctx, { project, version }, event.payload, env, after);
+      outcomes.push(applied.outcome);
+      if (applied.confirmation) confirmations.push(applied.confirmation);
+    }
+  });
+  await Promise.all(confirmations);
+  tx.send(RECORD_OUTCOME, {
+    id: delivery.id,
+    outcome: outcomes
+      .map((o) => `${o.project}:${o.action}`)
+      .join(",")
+      .slice(0, 500),
+  });
+  await tx.commit();
+  return { duplicate: false, outcomes, after };
 }
 
 /**
