@@ -13,6 +13,7 @@
  */
 
 import { performance } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
 import { docker, publishTestImage } from "../test/support/images.ts";
 import { TestSystem } from "../test/support/system.ts";
 import { alternate, bareRun, dockerTime, fresh, iso, POLL_MS, pollUntil } from "./support/probe.ts";
@@ -27,6 +28,8 @@ const PROJECT = "bench";
 const DOMAIN = "bench.test";
 const CONTAINER_PORT = 8080;
 const HEALTH_PATH = "/healthz";
+/** How long a settled environment's redeploy comes after the last deploy was ready. */
+const SETTLE_MS = 2000;
 
 interface DeploySample {
   postToReady: number;
@@ -238,6 +241,7 @@ async function main(): Promise<void> {
 
     const deploys: DeploySample[] = [];
     const redeploys: DeploySample[] = [];
+    const settledRedeploys: DeploySample[] = [];
     const bares: BareSample[] = [];
     const baresOnNetwork: BareSample[] = [];
     for (let i = 0; i < N; i++) {
@@ -245,6 +249,9 @@ async function main(): Promise<void> {
       const runDeploy = async () => {
         deploys.push(await deployOnce(system, tag, environment));
         redeploys.push(await deployOnce(system, next, environment, "bench v2\n"));
+        // as a pull request's next commit comes: a while after the last deploy settled
+        await sleep(SETTLE_MS);
+        settledRedeploys.push(await deployOnce(system, tag, environment, "bench\n"));
         await destroy(system, environment);
       };
       const runBare = async () => {
@@ -259,6 +266,7 @@ async function main(): Promise<void> {
     // ---- results ----
     const first200 = deploys.map((d) => d.postToFirst200);
     const redeployFirst200 = redeploys.map((d) => d.postToFirst200);
+    const settledFirst200 = settledRedeploys.map((d) => d.postToFirst200);
     const bare = bares.map((b) => b.runToFirst200);
     console.log(
       `\nDeploy latency, warm image, ${N} deploys and ${N} bare runs, interleaved, client polls every ${POLL_MS} ms (ms)\n`,
@@ -272,7 +280,11 @@ async function main(): Promise<void> {
             deploys.map((d) => d.postToReady),
           ),
           statsRow("edgeplane POST→first 200 via gateway", first200),
-          statsRow("edgeplane redeploy POST→first 200 of the new image", redeployFirst200),
+          statsRow("edgeplane redeploy right after → first 200 of the new image", redeployFirst200),
+          statsRow(
+            `edgeplane redeploy ${SETTLE_MS / 1000} s after → first 200 of the new image`,
+            settledFirst200,
+          ),
           statsRow(
             "server-side queued→ready",
             deploys.map((d) => d.queuedToReady),
@@ -297,7 +309,14 @@ async function main(): Promise<void> {
       );
     };
     ratios("edgeplane, fresh environment (POST→first 200 via gateway)", first200);
-    ratios("edgeplane, redeploy (POST→first 200 of the new image)", redeployFirst200);
+    ratios(
+      "edgeplane, redeploy right after the first deploy (POST→first 200 of the new image)",
+      redeployFirst200,
+    );
+    ratios(
+      `edgeplane, redeploy ${SETTLE_MS / 1000} s after the last one (POST→first 200 of the new image)`,
+      settledFirst200,
+    );
     const onNetwork = percentile(
       baresOnNetwork.map((b) => b.runToFirst200),
       0.5,
@@ -310,7 +329,9 @@ async function main(): Promise<void> {
     console.log(`\nWhere the time goes (ms; phases from the deployment's own timestamps)\n`);
     console.log(phaseTable("edgeplane, fresh environment", deploys));
     console.log("");
-    console.log(phaseTable("edgeplane, redeploy", redeploys));
+    console.log(phaseTable("edgeplane, redeploy right after", redeploys));
+    console.log("");
+    console.log(phaseTable(`edgeplane, redeploy ${SETTLE_MS / 1000} s after`, settledRedeploys));
     console.log("");
     console.log(
       table(

@@ -1,5 +1,5 @@
 import { type Db, environmentNetworks, eq, type Sql, sql } from "@edgeplane/db";
-import { networkNameFor, type Runtime, SubnetTaken } from "@edgeplane/runtime";
+import { networkNameFor, type Runtime, SubnetTaken, toInt, toIp } from "@edgeplane/runtime";
 import { withAdvisoryLock } from "./lock.ts";
 
 /** Where environments' subnets come from: `EDGEPLANE_NETWORK_POOL` cut into `/prefix` subnets. */
@@ -13,9 +13,6 @@ interface PoolShape {
   size: number;
   count: number;
 }
-
-const toInt = (ip: string) => ip.split(".").reduce((n, octet) => n * 256 + Number(octet), 0);
-const toIp = (n: number) => [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join(".");
 
 function shapeOf(pool: NetworkPool): PoolShape {
   const [address = "", bits = ""] = pool.cidr.split("/");
@@ -33,21 +30,6 @@ function shapeOf(pool: NetworkPool): PoolShape {
 export function subnetAt(pool: NetworkPool, index: number): string {
   const { base, size } = shapeOf(pool);
   return `${toIp(base + index * size)}/${pool.prefix}`;
-}
-
-/**
- * A container address in `subnet` that none of `taken` holds: from the second host on (the first
- * is the bridge's gateway, the host side), never the broadcast address.
- */
-export function freeAddress(subnet: string, taken: ReadonlySet<string | null>): string {
-  const [address = "", bits = ""] = subnet.split("/");
-  const start = toInt(address);
-  const size = 2 ** (32 - Number(bits));
-  for (let host = 2; host < size - 1; host++) {
-    const candidate = toIp(start + host);
-    if (!taken.has(candidate)) return candidate;
-  }
-  throw new Error(`no free address left in ${subnet}`);
 }
 
 /**

@@ -1,3 +1,4 @@
+export { freeAddress, toInt, toIp } from "./addresses.ts";
 export { DockerRuntime, dockerClient } from "./docker/runtime.ts";
 export { runtimeFromEnv } from "./from-env.ts";
 export { waitHealthy } from "./health.ts";

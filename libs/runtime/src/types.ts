@@ -215,6 +215,16 @@ export interface Runtime {
   removeNetwork(name: string): Promise<void>;
   start(spec: ContainerSpec): Promise<ManagedContainer>;
   /**
+   * Readies the environment's network so that its next container (one without aliases) starts
+   * faster: on one Docker host, a network holder at a free address of `subnet` (see `start`);
+   * nothing elsewhere. Idempotent; best called once a deploy is routed, off its critical path.
+   */
+  prepareStart?(spec: {
+    projectId: string;
+    environmentId: string;
+    network: { name: string; subnet: string };
+  }): Promise<void>;
+  /**
    * Starts a stopped container of this instance again (same id; on one host, the same address; a
    * Swarm may run it on another node); resolves once it runs. Idempotent.
    */

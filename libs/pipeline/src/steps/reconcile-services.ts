@@ -12,11 +12,11 @@ import {
   serviceHostname,
 } from "@edgeplane/domain";
 import type { JobContext } from "@edgeplane/queue";
-import { type ManagedContainer, volumeNameFor, waitHealthy } from "@edgeplane/runtime";
+import { freeAddress, type ManagedContainer, volumeNameFor, waitHealthy } from "@edgeplane/runtime";
 import { hasTls } from "@edgeplane/tls";
 import { primaryServiceOf } from "../compose.ts";
 import type { HeldLock } from "../lock.ts";
-import { ensureEnvironmentNetwork, freeAddress } from "../network.ts";
+import { ensureEnvironmentNetwork } from "../network.ts";
 import { markPhase, noteDeployment, updateEnvironmentAt } from "../state.ts";
 import { PermanentFailure } from "../step.ts";
 import type { ReconcileDeps } from "./reconcile-deps.ts";

@@ -2,10 +2,10 @@ import type { EnvironmentRow, ProjectRow } from "@edgeplane/db";
 import { isGone, runtimeRef } from "@edgeplane/domain";
 import type { Logger } from "@edgeplane/log";
 import { inheritedSuffix, type JobContext, jobIds, QUEUES } from "@edgeplane/queue";
-import { type ManagedContainer, waitHealthy } from "@edgeplane/runtime";
+import { freeAddress, type ManagedContainer, waitHealthy } from "@edgeplane/runtime";
 import { composeAppOf } from "../compose.ts";
 import { environmentLock, type HeldLock } from "../lock.ts";
-import { ensureEnvironmentNetwork, freeAddress } from "../network.ts";
+import { ensureEnvironmentNetwork } from "../network.ts";
 import { markPhase, noteDeployment, updateEnvironmentAt } from "../state.ts";
 import { PermanentFailure, runStep } from "../step.ts";
 import type { ReconcileDeps } from "./reconcile-deps.ts";
@@ -64,9 +64,31 @@ export function reconcileEnvironment(deps: ReconcileDeps) {
         // a task the swarm moved to another node is the same container at a new address
         const routesCurrent = env.routedContainerId === current.id && env.routedAddress === current.address;
         await requestRouting(deps, ctx, env, routesCurrent);
+        await prepareNextStart(deps, ctx.log, env);
       },
       { lock: environmentLock(ctx.envelope.environmentId) },
     );
+}
+
+/** How long after routing is requested the next start is prepared: the route switch goes first. */
+const PREPARE_AFTER_MS = 0;
+
+/**
+ * Readies the environment's network for its next container, so that a redeploy starts without
+ * Docker's network set-up on its critical path (a holder, on one host). Some time after the route
+ * switch was asked for, so as not to compete with it, and without the environment's lock (the
+ * runtime orders it with the environment's starts itself). Only an optimisation: a failure (the
+ * environment was torn down meanwhile, say) is logged, never the job's.
+ */
+async function prepareNextStart(deps: ReconcileDeps, log: Logger, env: Desired): Promise<void> {
+  const { runtime } = deps;
+  if (!runtime.prepareStart) return;
+  const network = await ensureEnvironmentNetwork(deps, env); // made already: a check, under its lock
+  setTimeout(() => {
+    runtime
+      .prepareStart?.({ projectId: env.projectId, environmentId: env.id, network })
+      .catch((error: Error) => log.info({ err: error.message }, "network not readied for the next deploy"));
+  }, PREPARE_AFTER_MS).unref();
 }
 
 /** Teardown belongs to the janitor, and nothing runs before staging pinned a digest. */

@@ -3,6 +3,7 @@ import { createRequire, Module } from "node:module";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type Docker from "dockerode";
+import { freeAddress } from "../addresses.ts";
 import { LABELS, labelsFor, networkNameFor, volumeLabelsFor, volumeNameFor } from "../labels.ts";
 import {
   type ContainerSpec,
@@ -25,6 +26,7 @@ import { hardenedHostConfig } from "./hardening.ts";
 import { healthFromInspect, healthFromStatusText } from "./health-status.ts";
 import { chunksOf, demuxBuffer, demuxFrames } from "./log-stream.ts";
 import { volumeMounts } from "./mounts.ts";
+import { HOLDER_IMAGE, HOLDER_LABELS, pauseProgram, tarOfOneFile } from "./netns-holder.ts";
 import { startPlan } from "./start-plan.ts";
 
 /** The most of a helper container's output `runOnce` hands back: its tail. */
@@ -84,9 +86,16 @@ export interface DockerRuntimeOptions {
   networkDriver?: "bridge" | "overlay";
 }
 
+/** An IPv4 address, as a holder's label carries it. */
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+
 export class DockerRuntime implements Runtime {
   private client: Docker | undefined;
   private streamingClient: Docker | undefined;
+  /** The holder image, made once per process (null: holders not available on this architecture). */
+  private holderImage: Promise<string | null> | undefined;
+  /** Per environment, the last of its starts and preparations: each waits for the one before. */
+  private readonly turns = new Map<string, Promise<unknown>>();
 
   constructor(private readonly options: DockerRuntimeOptions) {}
 
@@ -172,24 +181,52 @@ export class DockerRuntime implements Runtime {
         state: c.State,
         running: c.State === "running",
         health: c.State === "running" ? healthFromStatusText(c.Status) : null,
-        address: network?.IPAMConfig?.IPv4Address || network?.IPAddress || null,
+        address:
+          network?.IPAMConfig?.IPv4Address || network?.IPAddress || c.Labels[HOLDER_LABELS.address] || null,
         publishedPort: null,
         node: null,
       };
     });
   }
 
-  async start(spec: ContainerSpec): Promise<ManagedContainer> {
+  start(spec: ContainerSpec): Promise<ManagedContainer> {
+    return this.inTurn(spec.environmentId, () => this.startNow(spec));
+  }
+
+  /**
+   * Runs `fn` once the environment's earlier starts and preparations (in this process) are done: a
+   * holder is never made at an address a start is taking, and a start sees a holder being made.
+   */
+  private inTurn<T>(environmentId: string, fn: () => Promise<T>): Promise<T> {
+    const before = this.turns.get(environmentId) ?? Promise.resolve();
+    const run = before.catch(() => {}).then(fn);
+    const settled = run.catch(() => {});
+    this.turns.set(environmentId, settled);
+    settled.then(() => {
+      if (this.turns.get(environmentId) === settled) this.turns.delete(environmentId);
+    });
+    return run;
+  }
+
+  private async startNow(spec: ContainerSpec): Promise<ManagedContainer> {
     const { labels, mounts, healthcheck, aliases, name, env } = startPlan(this.options.instance, spec);
     await this.assertOwnVolumes(spec.environmentId, spec.mounts ?? []);
     await this.removeByName(name);
+    // a holder made ahead gives the container its network at once; names for other containers
+    // (aliases) belong to an endpoint made for them, so a container with aliases attaches itself
+    const spares = spec.network ? await this.spareHolders(spec.environmentId, spec.network.name) : [];
+    const holder = aliases.length === 0 ? (spares[0] ?? null) : null;
+    // the address asked for may be a spare holder's
+    if (!holder) for (const spare of spares) await this.removeHolder(spare.id);
     const port = spec.containerPort;
     const container = await this.docker.createContainer({
       name,
       Image: spec.image,
       Env: env,
-      Labels: labels,
-      ...(port === null ? {} : { ExposedPorts: { [`${port}/tcp`]: {} } }),
+      Labels: holder
+        ? { ...labels, [HOLDER_LABELS.joined]: holder.id, [HOLDER_LABELS.address]: holder.address }
+        : labels,
+      ...(port === null || holder ? {} : { ExposedPorts: { [`${port}/tcp`]: {} } }),
       ...(spec.command ? { Cmd: spec.command } : {}),
       ...(spec.entrypoint ? { Entrypoint: spec.entrypoint } : {}),
       ...(spec.user ? { User: spec.user } : {}),
@@ -197,13 +234,14 @@ export class DockerRuntime implements Runtime {
       ...(healthcheck ? { Healthcheck: healthcheck } : {}),
       HostConfig: {
         // nothing published on the host: the gateway reaches the container on its environment's
-        // network, at an address fixed for the container's life (restarts and daemon restarts included)
-        NetworkMode: spec.network?.name ?? "none",
+        // network, at an address fixed for the container's life (restarts and daemon restarts
+        // included): its own, or the holder's whose network namespace it shares
+        NetworkMode: holder ? `container:${holder.id}` : (spec.network?.name ?? "none"),
         RestartPolicy: { Name: spec.oneShot ? "no" : "unless-stopped" },
         ...hardenedHostConfig(spec),
         ...(mounts.length > 0 ? { Mounts: mounts } : {}),
       },
-      ...(spec.network
+      ...(spec.network && !holder
         ? {
             NetworkingConfig: {
               EndpointsConfig: {
@@ -230,7 +268,7 @@ export class DockerRuntime implements Runtime {
         state: info.State.Status,
         running: info.State.Running,
         health: healthFromInspect(info.State.Health?.Status),
-        address: spec.network?.address ?? null,
+        address: holder?.address ?? spec.network?.address ?? null,
         publishedPort: null,
         node: null,
       };
@@ -238,6 +276,129 @@ export class DockerRuntime implements Runtime {
       await container.remove({ force: true }).catch(() => {});
       throw error;
     }
+  }
+
+  /**
+   * Makes a holder on the environment's network at `address`, unless one is spare already, so that
+   * the environment's next container starts without setting up a network of its own. Best left
+   * off the critical path: it costs what attaching a container costs.
+   */
+  prepareStart(spec: {
+    projectId: string;
+    environmentId: string;
+    network: { name: string; subnet: string };
+  }): Promise<void> {
+    return this.inTurn(spec.environmentId, () => this.prepareNow(spec));
+  }
+
+  private async prepareNow(spec: {
+    projectId: string;
+    environmentId: string;
+    network: { name: string; subnet: string };
+  }): Promise<void> {
+    if (this.options.networkDriver === "overlay") return;
+    const holders = await this.holders(spec.environmentId);
+    if (holders.some((h) => h.spare && h.running && h.networks.includes(spec.network.name))) return;
+    const image = await this.ensureHolderImage();
+    if (!image) return;
+    const taken = new Set([
+      ...(await this.list({ environmentId: spec.environmentId })).map((c) => c.address),
+      ...holders.map((h) => h.address),
+    ]);
+    const address = freeAddress(spec.network.subnet, taken);
+    const holder = await this.docker.createContainer({
+      name: `ep-${this.options.instance}-${spec.environmentId}-ns-${randomBytes(3).toString("hex")}`,
+      Image: image,
+      Cmd: ["/pause"],
+      Labels: {
+        [HOLDER_LABELS.holder]: this.options.instance,
+        [LABELS.project]: spec.projectId,
+        [LABELS.environment]: spec.environmentId,
+        [HOLDER_LABELS.address]: address,
+      },
+      // it ignores every signal it can: stopping it is killing it
+      StopSignal: "SIGKILL",
+      HostConfig: {
+        NetworkMode: spec.network.name,
+        RestartPolicy: { Name: "unless-stopped" },
+        ReadonlyRootfs: true,
+        SecurityOpt: ["no-new-privileges"],
+        CapDrop: ["ALL"],
+        Memory: 16 * 1024 * 1024,
+        PidsLimit: 1,
+      },
+      NetworkingConfig: {
+        EndpointsConfig: { [spec.network.name]: { IPAMConfig: { IPv4Address: address } } },
+      },
+    });
+    try {
+      await holder.start();
+    } catch (error) {
+      await holder.remove({ force: true }).catch(() => {});
+      throw error;
+    }
+  }
+
+  /** The environment's holders: with the network each is on and whether a container joined it. */
+  private async holders(environmentId: string) {
+    const all = await this.docker.listContainers({
+      all: true,
+      filters: { label: [`${LABELS.environment}=${environmentId}`] },
+    });
+    const joined = new Set(all.filter((c) => this.ours(c.Labels)).map((c) => c.Labels[HOLDER_LABELS.joined]));
+    return all
+      .filter((c) => c.Labels[HOLDER_LABELS.holder] === this.options.instance)
+      .map((c) => ({
+        id: c.Id,
+        address: c.Labels[HOLDER_LABELS.address] ?? "",
+        networks: Object.keys(c.NetworkSettings?.Networks ?? {}),
+        running: c.State === "running",
+        spare: !joined.has(c.Id),
+      }));
+  }
+
+  /** The running holders on the network no container joined yet. */
+  private async spareHolders(
+    environmentId: string,
+    network: string,
+  ): Promise<Array<{ id: string; address: string }>> {
+    if (this.options.networkDriver === "overlay") return [];
+    return (await this.holders(environmentId)).filter(
+      (h) => h.spare && h.running && h.networks.includes(network) && IPV4.test(h.address),
+    );
+  }
+
+  private async removeHolder(id: string): Promise<void> {
+    try {
+      const labels = (await this.docker.getContainer(id).inspect()).Config.Labels ?? {};
+      if (labels[HOLDER_LABELS.holder] !== this.options.instance) return;
+      await this.docker.getContainer(id).remove({ force: true });
+    } catch (error) {
+      if (isNotFound(error)) return;
+      if (/already in progress/.test((error as DockerError).message ?? "")) return;
+      throw error;
+    }
+  }
+
+  /** The holder image, imported once if Docker lacks it: one static file, no base image pulled. */
+  private ensureHolderImage(): Promise<string | null> {
+    this.holderImage ??= (async () => {
+      const program = pauseProgram();
+      if (!program) return null;
+      if (await this.hasImage(HOLDER_IMAGE)) return HOLDER_IMAGE;
+      const [repo = "", tag = ""] = HOLDER_IMAGE.split(":");
+      const stream = await this.docker.importImage(tarOfOneFile("pause", program) as never, { repo, tag });
+      await new Promise<void>((resolve, reject) =>
+        this.docker.modem.followProgress(stream as NodeJS.ReadableStream, (error: Error | null) =>
+          error ? reject(error) : resolve(),
+        ),
+      );
+      return HOLDER_IMAGE;
+    })().catch((error: Error) => {
+      this.holderImage = undefined; // asked again next time
+      throw error;
+    });
+    return this.holderImage;
   }
 
   async ensureNetwork(spec: NetworkSpec): Promise<ManagedNetwork> {
@@ -276,6 +437,8 @@ export class DockerRuntime implements Runtime {
   async removeNetwork(name: string): Promise<void> {
     const network = await this.network(name);
     if (!network) return;
+    // holders live on their environment's network only: they go with it
+    for (const h of await this.holders(network.environmentId)) await this.removeHolder(h.id);
     try {
       await this.docker.getNetwork(network.id).remove();
     } catch (error) {
@@ -514,6 +677,8 @@ export class DockerRuntime implements Runtime {
         throw new Error(`refusing to remove container ${id.slice(0, 12)}: not managed by this edgeplane`);
       }
       await container.remove({ force: true });
+      const holder = labels[HOLDER_LABELS.joined];
+      if (holder) await this.removeHolder(holder);
     } catch (error) {
       if (isNotFound(error)) return;
       if (
