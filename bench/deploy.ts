@@ -3,6 +3,8 @@
  * container by hand? In one run, against one `edgeplane up`:
  *   - N deploys of an image Docker already has, each to a fresh environment (so each starts a
  *     container): POST → `ready`, POST → first 200 through the gateway, and server-side phases;
+ *     then two redeploys of each: one right after it is ready, and one 2 s after that (as a pull
+ *     request's next commit comes, once the environment has readied its next start);
  *   - N bare `docker run`s of the same image (create + start, port published on loopback) → first
  *     200 on the published port, and N more on a user-defined network (as each environment has
  *     one), reached at the container's address: Docker's own price for that isolation;

@@ -19,7 +19,7 @@ describe("a Docker Engine restart", () => {
   let docker: Docker;
 
   beforeAll(async () => {
-    for (const name of ["a", "b", "c"])
+    for (const name of ["a", "a2", "b", "c"])
       images[name] = await publishTestImage(repo, name, { message: `env ${name}` });
     await engine.start();
     docker = new Docker({ socketPath: engine.socketPath });
@@ -54,11 +54,24 @@ describe("a Docker Engine restart", () => {
     ] as const) {
       expect((await system.waitForDeployment(await deploy(env, image ?? ""))).status).toBe("ready");
     }
-    const pages: Record<string, string> = { "pr-1.eng.test": "env a\n", "pr-2.eng.test": "env b\n" };
+    // pr-1 deployed again once its next start was readied: its container joined a network holder
+    await sleep(2000);
+    expect((await system.waitForDeployment(await deploy("pr-1", images.a2 ?? ""))).status).toBe("ready");
+    const pages: Record<string, string> = { "pr-1.eng.test": "env a2\n", "pr-2.eng.test": "env b\n" };
     for (const [host, page] of Object.entries(pages))
       expect(await system.viaGateway(host)).toEqual({ status: 200, text: page });
-    const before = await docker.listContainers({ all: true });
+    // the environments' containers (each environment's network holder, readied for its next
+    // deploy, is not one of them)
+    const containers = () =>
+      docker.listContainers({ all: true, filters: { label: ["edgeplane.managed=true"] } });
+    const deadline = Date.now() + 20_000; // pr-1's first container goes once the switch drained
+    while ((await containers()).length !== 2 && Date.now() < deadline) await sleep(100);
+    const before = await containers();
     expect(before.length).toBe(2);
+    const joined = await Promise.all(
+      before.map(async (c) => (await docker.getContainer(c.Id).inspect()).HostConfig.NetworkMode),
+    );
+    expect(joined.filter((mode) => mode?.startsWith("container:"))).toHaveLength(1);
 
     const seen: Array<{ host: string; status: number; text: string }> = [];
     let stop = false;
@@ -95,7 +108,7 @@ describe("a Docker Engine restart", () => {
     await load;
 
     // the same containers, restarted by the engine at the addresses they had
-    const after = await docker.listContainers({ all: true });
+    const after = await containers();
     for (const c of before) expect(after.find((a) => a.Id === c.Id)?.State).toBe("running");
     // never a page of another environment for a host, whatever happened meanwhile
     expect(seen.filter((r) => r.status === 200 && r.text !== pages[r.host])).toEqual([]);

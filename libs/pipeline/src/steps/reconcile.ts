@@ -71,7 +71,7 @@ export function reconcileEnvironment(deps: ReconcileDeps) {
 }
 
 /** How long after routing is requested the next start is prepared: the route switch goes first. */
-const PREPARE_AFTER_MS = 0;
+const PREPARE_AFTER_MS = 500;
 
 /**
  * Readies the environment's network for its next container, so that a redeploy starts without
