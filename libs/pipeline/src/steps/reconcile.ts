@@ -70,25 +70,21 @@ export function reconcileEnvironment(deps: ReconcileDeps) {
     );
 }
 
-/** How long after routing is requested the next start is prepared: the route switch goes first. */
-const PREPARE_AFTER_MS = 500;
-
 /**
  * Readies the environment's network for its next container, so that a redeploy starts without
- * Docker's network set-up on its critical path (a holder, on one host). Some time after the route
- * switch was asked for, so as not to compete with it, and without the environment's lock (the
- * runtime orders it with the environment's starts itself). Only an optimisation: a failure (the
- * environment was torn down meanwhile, say) is logged, never the job's.
+ * Docker's network set-up on its critical path (a holder, on one host): as soon as the route
+ * switch is asked for, without waiting for it and without the environment's lock (the runtime
+ * orders it with the environment's starts itself). Started later, it ran into what follows a
+ * deploy (a teardown, the next environment's first start) and slowed that instead. Only an
+ * optimisation: a failure (the environment torn down meanwhile, say) is logged, never the job's.
  */
 async function prepareNextStart(deps: ReconcileDeps, log: Logger, env: Desired): Promise<void> {
   const { runtime } = deps;
   if (!runtime.prepareStart) return;
   const network = await ensureEnvironmentNetwork(deps, env); // made already: a check, under its lock
-  setTimeout(() => {
-    runtime
-      .prepareStart?.({ projectId: env.projectId, environmentId: env.id, network })
-      .catch((error: Error) => log.info({ err: error.message }, "network not readied for the next deploy"));
-  }, PREPARE_AFTER_MS).unref();
+  runtime
+    .prepareStart({ projectId: env.projectId, environmentId: env.id, network })
+    .catch((error: Error) => log.info({ err: error.message }, "network not readied for the next deploy"));
 }
 
 /** Teardown belongs to the janitor, and nothing runs before staging pinned a digest. */
