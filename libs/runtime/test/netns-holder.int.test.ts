@@ -1,6 +1,7 @@
-import { randomBytes, randomInt } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ContainerSpec, DockerRuntime, networkNameFor, SubnetTaken } from "../src/index.ts";
+import { type ContainerSpec, DockerRuntime, networkNameFor } from "../src/index.ts";
+import { networkInRange } from "./support.ts";
 
 const IMAGE = process.env.EDGEPLANE_TEST_BASE_IMAGE ?? "edgeplane-test/httpd:base";
 
@@ -59,17 +60,9 @@ describe("network holders", () => {
   };
 
   beforeAll(async () => {
-    // a /28 in 10.216.0.0/16, which nothing else in the repository uses; another run may hold one
-    for (let attempt = 0; ; attempt++) {
-      prefix = `10.216.${randomInt(0, 256)}`;
-      subnet = `${prefix}.0/27`;
-      try {
-        await runtime.ensureNetwork({ instance, projectId, environmentId, name, subnet });
-        break;
-      } catch (error) {
-        if (!(error instanceof SubnetTaken) || attempt >= 5) throw error;
-      }
-    }
+    // in 10.216.0.0/16, which nothing else in the repository uses
+    prefix = await networkInRange(runtime, { instance, projectId, environmentId, name }, "10.216");
+    subnet = `${prefix}.0/27`;
   });
 
   afterAll(async () => {

@@ -1,4 +1,4 @@
-import { randomBytes, randomInt } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
@@ -6,10 +6,10 @@ import {
   DockerRuntime,
   type ManagedContainer,
   networkNameFor,
-  SubnetTaken,
   VolumeInUse,
   volumeNameFor,
 } from "../src/index.ts";
+import { networkInRange } from "./support.ts";
 
 const IMAGE = process.env.EDGEPLANE_TEST_BASE_IMAGE ?? "edgeplane-test/httpd:base";
 const BUSYBOX = "/bin/busybox";
@@ -92,22 +92,12 @@ describe("an environment of several services, with named volumes", () => {
   }
 
   beforeAll(async () => {
-    // a /27 in 10.215.0.0/16, which nothing else in the repository uses; another run may hold one
-    for (let attempt = 0; ; attempt++) {
-      prefix = `10.215.${randomInt(0, 256)}`;
-      try {
-        await runtime.ensureNetwork({
-          instance,
-          projectId,
-          environmentId,
-          name: networkName,
-          subnet: `${prefix}.0/27`,
-        });
-        break;
-      } catch (error) {
-        if (!(error instanceof SubnetTaken) || attempt >= 5) throw error;
-      }
-    }
+    // in 10.215.0.0/16, which nothing else in the repository uses
+    prefix = await networkInRange(
+      runtime,
+      { instance, projectId, environmentId, name: networkName },
+      "10.215",
+    );
   });
 
   afterAll(async () => {
