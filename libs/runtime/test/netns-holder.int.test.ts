@@ -133,6 +133,43 @@ describe("network holders", () => {
     await runtime.remove(started.id);
   });
 
+  it("a container Docker failed to start before its holder is started once the holder runs; one stopped on purpose is not", async () => {
+    const joinedTo = async (id: string) =>
+      (await runtime.docker.getContainer(id).inspect()).HostConfig.NetworkMode?.replace("container:", "") ??
+      "";
+    await runtime.prepareStart({ projectId, environmentId, network: { name, subnet } });
+    const failed = await runtime.start(spec());
+    await runtime.prepareStart({ projectId, environmentId, network: { name, subnet } });
+    const asleep = await runtime.start(spec());
+    const [failedHolder, asleepHolder] = [await joinedTo(failed.id), await joinedTo(asleep.id)];
+    // what an engine restart can do: the holder not running yet when Docker starts the container
+    await runtime.stop(failed.id, 1);
+    await runtime.stop(asleep.id, 1);
+    await runtime.docker.getContainer(failedHolder).stop();
+    await runtime.docker.getContainer(asleepHolder).stop();
+    await expect(runtime.docker.getContainer(failed.id).start()).rejects.toThrow(
+      /cannot join network of a non running container/,
+    );
+
+    const watching = new AbortController();
+    const watched = runtime.keepJoinedRunning(watching.signal);
+    try {
+      await runtime.docker.getContainer(failedHolder).start();
+      await runtime.docker.getContainer(asleepHolder).start();
+      expect(await eventuallyServes(failed.address ?? "")).toEqual({
+        status: 200,
+        text: `generation ${failed.generation}\n`,
+      });
+      expect((await runtime.docker.getContainer(asleep.id).inspect()).State.Running).toBe(false);
+    } finally {
+      watching.abort();
+      await watched;
+    }
+    await runtime.remove(failed.id);
+    await runtime.remove(asleep.id);
+    expect(await holders()).toEqual([]);
+  });
+
   it("removing the network removes its holders, spare or joined", async () => {
     await runtime.prepareStart({ projectId, environmentId, network: { name, subnet } });
     const started = await runtime.start(spec());

@@ -339,6 +339,65 @@ export class DockerRuntime implements Runtime {
     }
   }
 
+  /**
+   * After an engine restart Docker starts containers again in no particular order, and tries each
+   * once: a container that joined a holder fails ("cannot join network of a non running
+   * container") when its holder comes after it. Until `signal` aborts, this follows the engine's
+   * events and starts such a container again as soon as its holder runs; after every (re)connection
+   * it looks at every holder once, for starts it missed. Only containers Docker failed to start that
+   * way: one stopped on purpose (an environment asleep) stays stopped.
+   */
+  async keepJoinedRunning(signal: AbortSignal, onError: (error: Error) => void = () => {}): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        const events = (await this.streaming.getEvents({
+          filters: {
+            type: ["container"],
+            event: ["start"],
+            label: [`${HOLDER_LABELS.holder}=${this.options.instance}`],
+          },
+          abortSignal: signal,
+        })) as NodeJS.ReadableStream;
+        await this.restartJoined();
+        let buffered = "";
+        for await (const chunk of events) {
+          buffered += chunk.toString();
+          const lines = buffered.split("\n");
+          buffered = lines.pop() ?? "";
+          for (const line of lines) {
+            const id = line.trim() ? (JSON.parse(line) as { id?: string }).id : undefined;
+            if (id) await this.restartJoined(id);
+          }
+        }
+      } catch (error) {
+        if (!signal.aborted) onError(error as Error);
+      }
+      await sleep(1000, undefined, { signal }).catch(() => {});
+    }
+  }
+
+  /** Starts again the containers (of one holder, or of all) that Docker failed to start before their holder. */
+  private async restartJoined(holderId?: string): Promise<void> {
+    const containers = await this.docker.listContainers({
+      all: true,
+      filters: {
+        label: [
+          `${LABELS.managed}=true`,
+          `${LABELS.instance}=${this.options.instance}`,
+          holderId ? `${HOLDER_LABELS.joined}=${holderId}` : HOLDER_LABELS.joined,
+        ],
+        status: ["created", "exited"],
+      },
+    });
+    for (const c of containers) {
+      const container = this.docker.getContainer(c.Id);
+      const { State } = await container.inspect();
+      if (State.Running || !/cannot join network of a non running container/.test(State.Error ?? ""))
+        continue;
+      await container.start().catch(() => {}); // its holder is not back yet: its own start event comes
+    }
+  }
+
   /** The environment's holders: with the network each is on and whether a container joined it. */
   private async holders(environmentId: string) {
     const all = await this.docker.listContainers({
