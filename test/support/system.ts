@@ -347,8 +347,13 @@ export class TestSystem {
       await Promise.race([exited, sleep(30_000)]);
       if (child.exitCode === null) child.kill("SIGKILL");
     }
-    // leave nothing behind: this system's containers, networks, queues, database and state dir
-    for (const c of await this.containers())
+    // leave nothing behind: this system's containers (and network holders), networks, queues,
+    // database and state dir
+    const holders = await docker.listContainers({
+      all: true,
+      filters: { label: [`edgeplane.netns-holder=${this.instance}`] },
+    });
+    for (const c of [...(await this.containers()), ...holders])
       await docker
         .getContainer(c.Id)
         .remove({ force: true })
