@@ -243,12 +243,6 @@ export const reconcileEnv = workerEnv
   .extend({
     ...runtimeEnv.shape,
     EDGEPLANE_HEALTH_TIMEOUT_MS: positiveMs.default(60_000),
-    /**
-     * On one Docker host, how many environment networks (each with a network holder) are kept made
-     * ahead, for environments yet to be created: a new one starts its first container without
-     * waiting for Docker to set a network up. Each holds a subnet of the pool. 0: none.
-     */
-    EDGEPLANE_NETWORK_SPARES: z.coerce.number().int().min(0).max(64).default(2),
     // how URLs are shown: compose services are given their own and each other's (EDGEPLANE_URL_*)
     ...gatewayEnv.pick({
       EDGEPLANE_GATEWAY_PORT: true,

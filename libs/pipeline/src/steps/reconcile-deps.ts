@@ -13,8 +13,6 @@ export interface ReconcileDeps extends WorkerDeps {
   pullAuth?: ImagePullDeps["pullAuth"];
   /** Where environments' private networks get their subnets. */
   pool: NetworkPool;
-  /** How many environment networks are kept made ahead for new environments (see refillSpares). */
-  spares?: number;
   /** How URLs are shown: compose services are told their own and each other's. */
   urls: PublicUrls;
 }

@@ -5,7 +5,7 @@ import { inheritedSuffix, type JobContext, jobIds, QUEUES } from "@edgeplane/que
 import { freeAddress, type ManagedContainer, waitHealthy } from "@edgeplane/runtime";
 import { composeAppOf } from "../compose.ts";
 import { environmentLock, type HeldLock } from "../lock.ts";
-import { ensureEnvironmentNetwork, refillSpares } from "../network.ts";
+import { ensureEnvironmentNetwork } from "../network.ts";
 import { markPhase, noteDeployment, updateEnvironmentAt } from "../state.ts";
 import { PermanentFailure, runStep } from "../step.ts";
 import type { ReconcileDeps } from "./reconcile-deps.ts";
@@ -82,16 +82,10 @@ async function prepareNextStart(deps: ReconcileDeps, log: Logger, env: Desired):
   const { runtime } = deps;
   if (!runtime.prepareStart) return;
   const network = await ensureEnvironmentNetwork(deps, env); // made already: a check, under its lock
-  setTimeout(() => {
-    runtime
-      .prepareStart?.({ projectId: env.projectId, environmentId: env.id, network })
-      .then(() => refillSpares(deps, deps.spares ?? 0)) // a new environment may have taken one
-      .catch((error: Error) => log.info({ err: error.message }, "network not readied for the next deploy"));
-  }, PREPARE_AFTER_MS).unref();
+  runtime
+    .prepareStart({ projectId: env.projectId, environmentId: env.id, network })
+    .catch((error: Error) => log.info({ err: error.message }, "network not readied for the next deploy"));
 }
-
-/** How long after the route switch is asked for the next start is readied: the switch goes first. */
-const PREPARE_AFTER_MS = 400;
 
 /** Teardown belongs to the janitor, and nothing runs before staging pinned a digest. */
 function wantsContainer(env: EnvironmentRow): env is Desired {

@@ -279,15 +279,14 @@ export class DockerRuntime implements Runtime {
   }
 
   /**
-   * Makes holders on the environment's network, at free addresses of its subnet, until `holders`
-   * (default 1) are spare, so that its next containers start without setting up a network of their
-   * own. Best left off the critical path: each costs what attaching a container costs.
+   * Makes a holder on the environment's network at `address`, unless one is spare already, so that
+   * the environment's next container starts without setting up a network of its own. Best left
+   * off the critical path: it costs what attaching a container costs.
    */
   prepareStart(spec: {
     projectId: string;
     environmentId: string;
     network: { name: string; subnet: string };
-    holders?: number;
   }): Promise<void> {
     return this.inTurn(spec.environmentId, () => this.prepareNow(spec));
   }
@@ -296,30 +295,17 @@ export class DockerRuntime implements Runtime {
     projectId: string;
     environmentId: string;
     network: { name: string; subnet: string };
-    holders?: number;
   }): Promise<void> {
     if (this.options.networkDriver === "overlay") return;
     const holders = await this.holders(spec.environmentId);
-    const ready = holders.filter((h) => h.spare && h.running && h.networks.includes(spec.network.name));
-    if (ready.length >= (spec.holders ?? 1)) return;
+    if (holders.some((h) => h.spare && h.running && h.networks.includes(spec.network.name))) return;
     const image = await this.ensureHolderImage();
     if (!image) return;
     const taken = new Set([
       ...(await this.list({ environmentId: spec.environmentId })).map((c) => c.address),
       ...holders.map((h) => h.address),
     ]);
-    for (let count = ready.length; count < (spec.holders ?? 1); count++) {
-      const address = freeAddress(spec.network.subnet, taken);
-      taken.add(address);
-      await this.makeHolder(spec, image, address);
-    }
-  }
-
-  private async makeHolder(
-    spec: { projectId: string; environmentId: string; network: { name: string } },
-    image: string,
-    address: string,
-  ): Promise<void> {
+    const address = freeAddress(spec.network.subnet, taken);
     const holder = await this.docker.createContainer({
       name: `ep-${this.options.instance}-${spec.environmentId}-ns-${randomBytes(3).toString("hex")}`,
       Image: image,

@@ -13,7 +13,6 @@ import {
   rowVersion,
   runPrepared,
   type SQL,
-  spareEnvironmentId,
   sql,
   statements,
   webhookDeliveries,
@@ -408,7 +407,7 @@ function sendPending(
     ? statements
         .insert(environments)
         .values({
-          id: spareEnvironmentId(newId("environment")),
+          id: newId("environment"),
           projectId: project.id,
           name,
           kind: "preview",
