@@ -30,6 +30,8 @@ const PROJECT = "bench";
 const DOMAIN = "bench.test";
 const CONTAINER_PORT = 8080;
 const HEALTH_PATH = "/healthz";
+/** EDGEPLANE_NETWORK_HOLDERS for the run (BENCH_HOLDERS=off: without them, as by default). */
+const HOLDERS = process.env.BENCH_HOLDERS === "off" ? "off" : "on";
 /** How long a settled environment's redeploy comes after the last deploy was ready. */
 const SETTLE_MS = 2000;
 
@@ -213,7 +215,7 @@ async function main(): Promise<void> {
   try {
     const tag = await publishTestImage(`bench/web-${system.id}`, "v1", { message: "bench" });
     const next = await publishTestImage(`bench/web-${system.id}`, "v2", { message: "bench v2" });
-    await system.start();
+    await system.start({ EDGEPLANE_NETWORK_HOLDERS: HOLDERS });
     const project = await system.api("POST", "/v1/projects", {
       body: { name: PROJECT, domain: DOMAIN, port: CONTAINER_PORT, healthcheckPath: HEALTH_PATH },
     });
@@ -271,7 +273,7 @@ async function main(): Promise<void> {
     const settledFirst200 = settledRedeploys.map((d) => d.postToFirst200);
     const bare = bares.map((b) => b.runToFirst200);
     console.log(
-      `\nDeploy latency, warm image, ${N} deploys and ${N} bare runs, interleaved, client polls every ${POLL_MS} ms (ms)\n`,
+      `\nDeploy latency, warm image, ${N} deploys and ${N} bare runs, interleaved, client polls every ${POLL_MS} ms, network holders ${HOLDERS} (ms)\n`,
     );
     console.log(
       table(

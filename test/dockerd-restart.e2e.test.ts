@@ -29,6 +29,8 @@ describe("a Docker Engine restart", () => {
       EDGEPLANE_NETWORK_POOL: "10.214.0.0/16",
       EDGEPLANE_RESYNC_INTERVAL_MS: String(RESYNC_MS),
       EDGEPLANE_RESYNC_GRACE_MS: "1000",
+      // a redeployed environment's container joins a network holder: restarted in the right order
+      EDGEPLANE_NETWORK_HOLDERS: "on",
     });
     const project = await system.api("POST", "/v1/projects", {
       body: { name: "eng", domain: "eng.test", port: 8080, healthcheckPath: "/healthz" },

@@ -26,6 +26,7 @@ try {
         runtime,
         instance: env.EDGEPLANE_INSTANCE,
         pool: { cidr: env.EDGEPLANE_NETWORK_POOL, prefix: env.EDGEPLANE_NETWORK_PREFIX },
+        readyNextStart: env.EDGEPLANE_NETWORK_HOLDERS === "on",
         healthTimeoutMs: env.EDGEPLANE_HEALTH_TIMEOUT_MS,
         edge: artifact.edge,
         pullAuth: primaryPullAuth(artifact),

@@ -13,6 +13,8 @@ export interface ReconcileDeps extends WorkerDeps {
   pullAuth?: ImagePullDeps["pullAuth"];
   /** Where environments' private networks get their subnets. */
   pool: NetworkPool;
+  /** Whether the next start of an environment is readied after each deploy (network holders). */
+  readyNextStart?: boolean;
   /** How URLs are shown: compose services are told their own and each other's. */
   urls: PublicUrls;
 }

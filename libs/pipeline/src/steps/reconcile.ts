@@ -80,7 +80,7 @@ export function reconcileEnvironment(deps: ReconcileDeps) {
  */
 async function prepareNextStart(deps: ReconcileDeps, log: Logger, env: Desired): Promise<void> {
   const { runtime } = deps;
-  if (!runtime.prepareStart) return;
+  if (!runtime.prepareStart || !deps.readyNextStart) return;
   const network = await ensureEnvironmentNetwork(deps, env); // made already: a check, under its lock
   runtime
     .prepareStart({ projectId: env.projectId, environmentId: env.id, network })
