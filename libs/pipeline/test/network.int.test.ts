@@ -1,20 +1,11 @@
 import { randomBytes } from "node:crypto";
-import {
-  createDb,
-  dropDatabase,
-  ensureDatabase,
-  migrateDatabase,
-  type ProjectRow,
-  projects,
-} from "@edgeplane/db";
-import { newId } from "@edgeplane/domain";
 import { DockerRuntime, networkNameFor } from "@edgeplane/runtime";
 import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordDeployment } from "../src/intent.ts";
 import { ensureEnvironmentNetwork } from "../src/network.ts";
+import { projectDatabase } from "./support.ts";
 
-const url = `postgres://postgres@127.0.0.1:5432/edgeplane_network_${randomBytes(4).toString("hex")}`;
 const instance = `t${randomBytes(4).toString("hex")}`;
 const docker = new Docker();
 
@@ -22,14 +13,12 @@ const docker = new Docker();
 // stage deploys of one environment at once: asked at the same moment, Docker makes two networks of
 // one name, and every later lookup by that name fails as ambiguous.
 describe("an environment's network made by several workers at once", () => {
-  let db: ReturnType<typeof createDb>;
+  let base: Awaited<ReturnType<typeof projectDatabase>>;
   const runtime = new DockerRuntime({ socketPath: "/var/run/docker.sock", instance });
   const pool = { cidr: "10.219.0.0/16", prefix: 27 };
 
   beforeAll(async () => {
-    await ensureDatabase(url);
-    await migrateDatabase(url);
-    db = createDb(url, { max: 8 });
+    base = await projectDatabase("net");
   });
   afterAll(async () => {
     const ours = await docker.listNetworks({ filters: { label: [`edgeplane.instance=${instance}`] } });
@@ -38,24 +27,18 @@ describe("an environment's network made by several workers at once", () => {
         .getNetwork(n.Id)
         .remove()
         .catch(() => {});
-    await db?.close();
-    await dropDatabase(url);
+    await base?.close();
   });
 
   it("ends with one network of its name, the same subnet for every caller", async () => {
-    const [project] = await db.db
-      .insert(projects)
-      .values({ id: newId("project"), name: "net", domain: "net.test", port: 8080 })
-      .returning();
-    const [version] = await db.sql<{ v: string }[]>`select xmin::text as v from projects`;
-    const { env } = await recordDeployment(db.db, {
-      project: project as ProjectRow,
-      projectVersion: version?.v ?? "",
+    const { env } = await recordDeployment(base.db.db, {
+      project: base.project,
+      projectVersion: base.version,
       environment: "pr-1",
       image: "ghcr.io/acme/web:one",
       requestedBy: null,
     });
-    const deps = { db: db.db, sql: db.sql, runtime, instance, pool };
+    const deps = { db: base.db.db, sql: base.db.sql, runtime, instance, pool };
     const made = await Promise.all(Array.from({ length: 6 }, () => ensureEnvironmentNetwork(deps, env)));
     expect(new Set(made.map((m) => m.subnet)).size).toBe(1);
     const named = await docker.listNetworks({ filters: { name: [networkNameFor(instance, env.id)] } });

@@ -169,7 +169,6 @@ export class DockerRuntime implements Runtime {
     const containers = await this.docker.listContainers({ all: true, filters: { label: labels } });
     return containers.map((c) => {
       const environmentId = c.Labels[LABELS.environment] ?? "";
-      const network = c.NetworkSettings?.Networks?.[networkNameFor(this.options.instance, environmentId)];
       return {
         id: c.Id,
         name: (c.Names[0] ?? "").replace(/^\//, ""),
@@ -181,12 +180,21 @@ export class DockerRuntime implements Runtime {
         state: c.State,
         running: c.State === "running",
         health: c.State === "running" ? healthFromStatusText(c.Status) : null,
-        address:
-          network?.IPAMConfig?.IPv4Address || network?.IPAddress || c.Labels[HOLDER_LABELS.address] || null,
+        address: this.addressOf(c),
         publishedPort: null,
         node: null,
       };
     });
+  }
+
+  /**
+   * Where a listed container is reached: its address on its environment's network, or, having
+   * joined a holder, the holder's (its label).
+   */
+  private addressOf(c: Docker.ContainerInfo): string | null {
+    const environmentId = c.Labels[LABELS.environment] ?? "";
+    const network = c.NetworkSettings?.Networks?.[networkNameFor(this.options.instance, environmentId)];
+    return network?.IPAMConfig?.IPv4Address || network?.IPAddress || c.Labels[HOLDER_LABELS.address] || null;
   }
 
   start(spec: ContainerSpec): Promise<ManagedContainer> {
@@ -297,14 +305,10 @@ export class DockerRuntime implements Runtime {
     network: { name: string; subnet: string };
   }): Promise<void> {
     if (this.options.networkDriver === "overlay") return;
-    const holders = await this.holders(spec.environmentId);
+    const { holders, taken } = await this.holders(spec.environmentId);
     if (holders.some((h) => h.spare && h.running && h.networks.includes(spec.network.name))) return;
     const image = await this.ensureHolderImage();
     if (!image) return;
-    const taken = new Set([
-      ...(await this.list({ environmentId: spec.environmentId })).map((c) => c.address),
-      ...holders.map((h) => h.address),
-    ]);
     const address = freeAddress(spec.network.subnet, taken);
     const holder = await this.docker.createContainer({
       name: `ep-${this.options.instance}-${spec.environmentId}-ns-${randomBytes(3).toString("hex")}`,
@@ -398,14 +402,18 @@ export class DockerRuntime implements Runtime {
     }
   }
 
-  /** The environment's holders: with the network each is on and whether a container joined it. */
+  /**
+   * The environment's holders (with the network each is on, and whether a container joined it) and
+   * every address its containers and holders hold, from one listing.
+   */
   private async holders(environmentId: string) {
     const all = await this.docker.listContainers({
       all: true,
       filters: { label: [`${LABELS.environment}=${environmentId}`] },
     });
-    const joined = new Set(all.filter((c) => this.ours(c.Labels)).map((c) => c.Labels[HOLDER_LABELS.joined]));
-    return all
+    const containers = all.filter((c) => this.ours(c.Labels));
+    const joined = new Set(containers.map((c) => c.Labels[HOLDER_LABELS.joined]));
+    const holders = all
       .filter((c) => c.Labels[HOLDER_LABELS.holder] === this.options.instance)
       .map((c) => ({
         id: c.Id,
@@ -414,6 +422,11 @@ export class DockerRuntime implements Runtime {
         running: c.State === "running",
         spare: !joined.has(c.Id),
       }));
+    const taken = new Set<string | null>([
+      ...containers.map((c) => this.addressOf(c)),
+      ...holders.map((h) => h.address),
+    ]);
+    return { holders, taken };
   }
 
   /** The running holders on the network no container joined yet. */
@@ -422,7 +435,7 @@ export class DockerRuntime implements Runtime {
     network: string,
   ): Promise<Array<{ id: string; address: string }>> {
     if (this.options.networkDriver === "overlay") return [];
-    return (await this.holders(environmentId)).filter(
+    return (await this.holders(environmentId)).holders.filter(
       (h) => h.spare && h.running && h.networks.includes(network) && IPV4.test(h.address),
     );
   }
@@ -497,7 +510,7 @@ export class DockerRuntime implements Runtime {
     const network = await this.network(name);
     if (!network) return;
     // holders live on their environment's network only: they go with it
-    for (const h of await this.holders(network.environmentId)) await this.removeHolder(h.id);
+    for (const h of (await this.holders(network.environmentId)).holders) await this.removeHolder(h.id);
     try {
       await this.docker.getNetwork(network.id).remove();
     } catch (error) {
