@@ -29,8 +29,6 @@ describe("a Docker Engine restart", () => {
       EDGEPLANE_NETWORK_POOL: "10.214.0.0/16",
       EDGEPLANE_RESYNC_INTERVAL_MS: String(RESYNC_MS),
       EDGEPLANE_RESYNC_GRACE_MS: "1000",
-      // a redeployed environment's container joins a network holder: restarted in the right order
-      EDGEPLANE_NETWORK_HOLDERS: "on",
     });
     const project = await system.api("POST", "/v1/projects", {
       body: { name: "eng", domain: "eng.test", port: 8080, healthcheckPath: "/healthz" },
@@ -56,7 +54,7 @@ describe("a Docker Engine restart", () => {
     ] as const) {
       expect((await system.waitForDeployment(await deploy(env, image ?? ""))).status).toBe("ready");
     }
-    // pr-1 deployed again once its next start was readied: its container joined a network holder
+    // pr-1 deployed again: the engine restarts under a redeployed environment too
     await sleep(2000);
     expect((await system.waitForDeployment(await deploy("pr-1", images.a2 ?? ""))).status).toBe("ready");
     const pages: Record<string, string> = { "pr-1.eng.test": "env a2\n", "pr-2.eng.test": "env b\n" };
@@ -70,10 +68,6 @@ describe("a Docker Engine restart", () => {
     while ((await containers()).length !== 2 && Date.now() < deadline) await sleep(100);
     const before = await containers();
     expect(before.length).toBe(2);
-    const joined = await Promise.all(
-      before.map(async (c) => (await docker.getContainer(c.Id).inspect()).HostConfig.NetworkMode),
-    );
-    expect(joined.filter((mode) => mode?.startsWith("container:"))).toHaveLength(1);
 
     const seen: Array<{ host: string; status: number; text: string }> = [];
     let stop = false;
