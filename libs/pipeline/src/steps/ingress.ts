@@ -20,16 +20,23 @@ export interface IngressDeps extends WorkerDeps {
  * Renders the gateway's whole config from Postgres and applies it (validated, atomic, reloaded).
  * Resolves once the new config is served, with the container it routes each environment to;
  * `drained` resolves once nothing serves the previous config.
+ *
+ * `promote` routes one environment to its observed container rather than its routed one: a config
+ * that Postgres does not hold yet. `record` then writes it down, still under the render lock, once
+ * that config is served: a render that came in between would read the old routing and put it back
+ * (a ready host shown its status page, or routed to the container about to be pruned).
  */
-export async function syncGateway(
+export async function syncGateway<T = undefined>(
   deps: Pick<IngressDeps, "db" | "sql" | "gateway" | "challenges"> & { log?: Logger },
   promote?: string,
+  record?: (routed: ReadonlyMap<string, ReadonlySet<string>>) => Promise<T>,
 ): Promise<{
   routes: number;
   routed: ReadonlyMap<string, ReadonlySet<string>>;
   drained: Promise<void>;
   /** Milliseconds spent reading and rendering (`render`), then installing and reloading (`apply`). */
   ms: { render: number; apply: number };
+  recorded: T | undefined;
 }> {
   return withAdvisoryLock(deps.sql, "gateway-render", async () => {
     const began = performance.now();
@@ -63,7 +70,8 @@ export async function syncGateway(
     const rendered = performance.now();
     const { drained } = await deps.gateway.apply(served, extras);
     const ms = { render: Math.round(rendered - began), apply: Math.round(performance.now() - rendered) };
-    return { routes: served.length, routed, drained, ms };
+    const recorded = await record?.(routed);
+    return { routes: served.length, routed, drained, ms, recorded };
   });
 }
 
@@ -83,7 +91,34 @@ export function routeEnvironment(deps: IngressDeps) {
       async ({ env }, lock) => {
         const { envelope, log } = ctx;
         lock.assertHeld();
-        const { routes: count, routed, drained, ms } = await syncGateway(deps, env.id);
+        // the routing this config serves is written down before any other render can read it
+        const {
+          routes: count,
+          drained,
+          ms,
+          recorded: marked,
+        } = await syncGateway(deps, env.id, async (routed) => {
+          lock.assertHeld();
+          if (env.status === "sleeping" || env.status === "destroying") return false;
+          const rendered = routed.get(env.id) ?? new Set<string>();
+          if (env.observedServices) {
+            // a compose environment: ready once every service with a route is served by its new container
+            const missing = Object.values(env.observedServices).filter(
+              (s) => s.hostname && s.port && !rendered.has(s.containerId),
+            );
+            if (missing.length > 0) return false; // left out: said by the render
+          } else if (!env.observedContainerId || !rendered.has(env.observedContainerId)) return false; // left out: said by the render
+          const ready = await updateEnvironmentAt(deps.db, envelope, {
+            routedContainerId: env.observedContainerId,
+            routedAddress: env.observedAddress,
+            routedPort: env.observedPort,
+            routedServices: env.observedServices,
+            status: "ready",
+            readyAt: new Date(),
+          });
+          if (ready) await markPhase(deps.db, envelope.deploymentId, "ready");
+          return ready;
+        });
         lock.assertHeld();
         if (env.status === "sleeping") {
           log.info({ routes: count }, "environment asleep: its hosts wake it");
@@ -103,24 +138,7 @@ export function routeEnvironment(deps: IngressDeps) {
           await enqueueNotify(deps.producer, env, null, "destroyed");
           return;
         }
-        const rendered = routed.get(env.id) ?? new Set<string>();
-        if (env.observedServices) {
-          // a compose environment: ready once every service with a route is served by its new container
-          const missing = Object.values(env.observedServices).filter(
-            (s) => s.hostname && s.port && !rendered.has(s.containerId),
-          );
-          if (missing.length > 0) return; // left out: said above
-        } else if (!env.observedContainerId || !rendered.has(env.observedContainerId)) return; // left out: said above
-        const marked = await updateEnvironmentAt(deps.db, envelope, {
-          routedContainerId: env.observedContainerId,
-          routedAddress: env.observedAddress,
-          routedPort: env.observedPort,
-          routedServices: env.observedServices,
-          status: "ready",
-          readyAt: new Date(),
-        });
         if (!marked) return;
-        await markPhase(deps.db, envelope.deploymentId, "ready");
         await enqueueNotify(deps.producer, env, envelope.deploymentId, "ready", envelope.image);
         log.info(
           { routes: count, address: env.observedAddress, port: env.observedPort, ms },
