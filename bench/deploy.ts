@@ -30,7 +30,7 @@ const PROJECT = "bench";
 const DOMAIN = "bench.test";
 const CONTAINER_PORT = 8080;
 const HEALTH_PATH = "/healthz";
-/** EDGEPLANE_NETWORK_HOLDERS for the run (BENCH_HOLDERS=off: without them, as by default). */
+/** EDGEPLANE_NETWORK_HOLDERS for the run (BENCH_HOLDERS=off: without them). */
 const HOLDERS = process.env.BENCH_HOLDERS === "off" ? "off" : "on";
 /** How long a settled environment's redeploy comes after the last deploy was ready. */
 const SETTLE_MS = 2000;

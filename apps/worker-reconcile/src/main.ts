@@ -1,7 +1,16 @@
 import { artifactConfig, exitOnConfigError, loadConfig, reconcileEnv } from "@edgeplane/config";
-import { portRange, postgresPorts, primaryPullAuth, reconcileEnvironment } from "@edgeplane/pipeline";
+import {
+  portRange,
+  postgresPorts,
+  primaryPullAuth,
+  reconcileEnvironment,
+  refillSpares,
+} from "@edgeplane/pipeline";
 import { bootWorker, QUEUES } from "@edgeplane/queue";
 import { DockerRuntime, runtimeFromEnv } from "@edgeplane/runtime";
+
+/** How long after start-up the first spare networks are made: `up` waits for nothing of theirs. */
+const SPARES_AFTER_BOOT_MS = 5000;
 
 try {
   const env = loadConfig(reconcileEnv);
@@ -21,12 +30,22 @@ try {
           deps.log.debug({ err: error.message }, "engine events: reconnecting"),
         );
       }
+      const pool = { cidr: env.EDGEPLANE_NETWORK_POOL, prefix: env.EDGEPLANE_NETWORK_PREFIX };
+      const holders = env.EDGEPLANE_NETWORK_HOLDERS === "on";
+      const spares = holders ? env.EDGEPLANE_NETWORK_SPARES : 0;
+      // spare networks for new environments, made once the start-up's own work is done
+      setTimeout(() => {
+        refillSpares({ ...deps, runtime, instance: env.EDGEPLANE_INSTANCE, pool }, spares).catch(
+          (error: Error) => deps.log.info({ err: error.message }, "spare networks not made"),
+        );
+      }, SPARES_AFTER_BOOT_MS).unref();
       return reconcileEnvironment({
         ...deps,
         runtime,
         instance: env.EDGEPLANE_INSTANCE,
-        pool: { cidr: env.EDGEPLANE_NETWORK_POOL, prefix: env.EDGEPLANE_NETWORK_PREFIX },
-        readyNextStart: env.EDGEPLANE_NETWORK_HOLDERS === "on",
+        pool,
+        readyNextStart: holders,
+        spares,
         healthTimeoutMs: env.EDGEPLANE_HEALTH_TIMEOUT_MS,
         edge: artifact.edge,
         pullAuth: primaryPullAuth(artifact),

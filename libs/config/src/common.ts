@@ -246,9 +246,14 @@ export const reconcileEnv = workerEnv
     /**
      * On one Docker host, `on`: after each deploy, the environment's next start is readied (a
      * network holder its next container joins, so that it starts without Docker's network set-up).
-     * Off by default until a failure seen only under the test suite's parallel load is understood.
      */
-    EDGEPLANE_NETWORK_HOLDERS: z.enum(["on", "off"]).default("off"),
+    EDGEPLANE_NETWORK_HOLDERS: z.enum(["on", "off"]).default("on"),
+    /**
+     * With network holders on, how many environment networks (each with network holders) are kept
+     * made ahead, for environments yet to be created: a new one starts its first container without
+     * waiting for Docker to set a network up. Each holds a subnet of the pool. 0: none.
+     */
+    EDGEPLANE_NETWORK_SPARES: z.coerce.number().int().min(0).max(64).default(2),
     // how URLs are shown: compose services are given their own and each other's (EDGEPLANE_URL_*)
     ...gatewayEnv.pick({
       EDGEPLANE_GATEWAY_PORT: true,

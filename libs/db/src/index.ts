@@ -33,9 +33,14 @@ export {
   deploymentEvents,
   deployments,
 } from "./schema/deployments.ts";
-export { type EnvironmentNetworkRow, environmentNetworks } from "./schema/environment-networks.ts";
+export {
+  type EnvironmentNetworkRow,
+  environmentNetworks,
+  networkSpares,
+} from "./schema/environment-networks.ts";
 export { type EnvironmentRow, environments } from "./schema/environments.ts";
 export { type ProjectRow, projects } from "./schema/projects.ts";
 export { type RuntimeImageRow, runtimeImages } from "./schema/runtime-images.ts";
 export { type SwarmPortRow, swarmPorts } from "./schema/swarm-ports.ts";
 export { type WebhookDeliveryRow, webhookDeliveries } from "./schema/webhook-deliveries.ts";
+export { spareEnvironmentId } from "./spare-id.ts";

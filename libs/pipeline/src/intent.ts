@@ -22,6 +22,7 @@ import {
   runPrepared,
   type SQL,
   type SQLWrapper,
+  spareEnvironmentId,
   sql,
   statements,
   type Tx,
@@ -250,7 +251,7 @@ function deploymentStatements(withPullRequest: boolean) {
      */
     create: prepare(sql`insert into ${environments} (id, project_id, name, kind, hostname, status,
         generation, desired_image, desired_services, current_deployment_id, last_activity_at${prColumns})
-      select ${placeholder("environmentId")}, ${placeholder("projectId")}, ${placeholder("environment")},
+      select ${spareEnvironmentId(placeholder("environmentId"))}, ${placeholder("projectId")}, ${placeholder("environment")},
         ${placeholder("kind")}, ${placeholder("hostname")}, 'deploying', 1, ${placeholder("image")},
         ${placeholder("servicesJson")}::jsonb, ${placeholder("deploymentId")}, ${placeholder("now")}::timestamptz${prValues}
       where ${projectUnchanged} and (

@@ -1,4 +1,5 @@
-import { type Db, environmentNetworks, eq, type Sql, sql } from "@edgeplane/db";
+import { type Db, environmentNetworks, eq, networkSpares, type Sql, sql } from "@edgeplane/db";
+import { newId } from "@edgeplane/domain";
 import { networkNameFor, type Runtime, SubnetTaken, toInt, toIp } from "@edgeplane/runtime";
 import { withAdvisoryLock } from "./lock.ts";
 
@@ -109,4 +110,68 @@ export async function releaseEnvironmentNetwork(
 ): Promise<void> {
   await deps.runtime.removeNetwork(networkNameFor(deps.instance, environmentId));
   await deps.db.delete(environmentNetworks).where(eq(environmentNetworks.environmentId, environmentId));
+}
+
+/** What spare networks are labelled with for a project: they belong to none yet. */
+const SPARE_PROJECT = "spare";
+
+/** Per database, the refill running in this process: whether another was asked for meanwhile. */
+const refilling = new WeakMap<Db, { again: boolean }>();
+
+/**
+ * Makes environment networks ahead, up to `want` (see `networkSpares`): each under a new
+ * environment id, with its subnet recorded and, where the runtime can, two network holders on it
+ * (its first deploy's, and a redeploy's that comes before that deploy readied the next); the id is
+ * offered to new environments only once all are ready. Forgets spares an environment has taken.
+ * One refill at a time: in a process, a refill asked for while one runs makes it go round once
+ * more instead of waiting (every waiter would hold a database connection, and enough of them
+ * starve the running one of its own); across processes, an advisory lock. On a runtime with
+ * nothing to ready, none are made.
+ */
+export async function refillSpares(
+  deps: { db: Db; sql: Sql; runtime: Runtime; instance: string; pool: NetworkPool },
+  want: number,
+): Promise<number> {
+  if (!deps.runtime.prepareStart || want <= 0) return 0;
+  const running = refilling.get(deps.db);
+  if (running) {
+    running.again = true;
+    return 0;
+  }
+  const mine = { again: false };
+  refilling.set(deps.db, mine);
+  try {
+    let made = 0;
+    do {
+      mine.again = false;
+      made += await refillOnce(deps, want);
+    } while (mine.again);
+    return made;
+  } finally {
+    refilling.delete(deps.db);
+  }
+}
+
+async function refillOnce(
+  deps: { db: Db; sql: Sql; runtime: Runtime; instance: string; pool: NetworkPool },
+  want: number,
+): Promise<number> {
+  const { runtime } = deps;
+  return withAdvisoryLock(deps.sql, "network-spares", async (lock) => {
+    await deps.db.execute(sql`delete from ${networkSpares} where exists
+      (select 1 from environments e where e.id = ${networkSpares.environmentId})`);
+    const [row] = (await deps.db.execute(
+      sql`select count(*)::int as count from ${networkSpares}`,
+    )) as unknown as Array<{ count: number }>;
+    let made = 0;
+    for (let count = row?.count ?? 0; count < want; count++) {
+      lock.assertHeld();
+      const id = newId("environment");
+      const network = await ensureEnvironmentNetwork(deps, { id, projectId: SPARE_PROJECT });
+      await runtime.prepareStart?.({ projectId: SPARE_PROJECT, environmentId: id, network, holders: 2 });
+      await deps.db.insert(networkSpares).values({ environmentId: id });
+      made++;
+    }
+    return made;
+  });
 }

@@ -223,6 +223,8 @@ export interface Runtime {
     projectId: string;
     environmentId: string;
     network: { name: string; subnet: string };
+    /** How many starts to ready (holders kept spare); default 1. */
+    holders?: number;
   }): Promise<void>;
   /**
    * Starts a stopped container of this instance again (same id; on one host, the same address; a

@@ -15,6 +15,8 @@ export interface ReconcileDeps extends WorkerDeps {
   pool: NetworkPool;
   /** Whether the next start of an environment is readied after each deploy (network holders). */
   readyNextStart?: boolean;
+  /** How many environment networks are kept made ahead for new environments (see refillSpares). */
+  spares?: number;
   /** How URLs are shown: compose services are told their own and each other's. */
   urls: PublicUrls;
 }

@@ -5,7 +5,7 @@ import { inheritedSuffix, type JobContext, jobIds, QUEUES } from "@edgeplane/que
 import { freeAddress, type ManagedContainer, waitHealthy } from "@edgeplane/runtime";
 import { composeAppOf } from "../compose.ts";
 import { environmentLock, type HeldLock } from "../lock.ts";
-import { ensureEnvironmentNetwork } from "../network.ts";
+import { ensureEnvironmentNetwork, refillSpares } from "../network.ts";
 import { markPhase, noteDeployment, updateEnvironmentAt } from "../state.ts";
 import { PermanentFailure, runStep } from "../step.ts";
 import type { ReconcileDeps } from "./reconcile-deps.ts";
@@ -72,20 +72,27 @@ export function reconcileEnvironment(deps: ReconcileDeps) {
 
 /**
  * Readies the environment's network for its next container, so that a redeploy starts without
- * Docker's network set-up on its critical path (a holder, on one host): as soon as the route
- * switch is asked for, without waiting for it and without the environment's lock (the runtime
- * orders it with the environment's starts itself). Started later, it ran into what follows a
- * deploy (a teardown, the next environment's first start) and slowed that instead. Only an
- * optimisation: a failure (the environment torn down meanwhile, say) is logged, never the job's.
+ * Docker's network set-up on its critical path (a holder, on one host), then tops up the spare
+ * networks a new environment may have taken: shortly after the route switch is asked for (made
+ * during the switch, a holder's start cost its routing → first 200 ~80 ms), without waiting for it
+ * and without the environment's lock (the runtime orders it with the environment's starts itself).
+ * Only an optimisation: a failure (the environment torn down meanwhile, say) is logged, never the
+ * job's.
  */
 async function prepareNextStart(deps: ReconcileDeps, log: Logger, env: Desired): Promise<void> {
   const { runtime } = deps;
   if (!runtime.prepareStart || !deps.readyNextStart) return;
   const network = await ensureEnvironmentNetwork(deps, env); // made already: a check, under its lock
-  runtime
-    .prepareStart({ projectId: env.projectId, environmentId: env.id, network })
-    .catch((error: Error) => log.info({ err: error.message }, "network not readied for the next deploy"));
+  setTimeout(() => {
+    runtime
+      .prepareStart?.({ projectId: env.projectId, environmentId: env.id, network })
+      .then(() => refillSpares(deps, deps.spares ?? 0)) // a new environment may have taken one
+      .catch((error: Error) => log.info({ err: error.message }, "network not readied for the next deploy"));
+  }, PREPARE_AFTER_MS).unref();
 }
+
+/** How long after the route switch is asked for the next start is readied: the switch goes first. */
+const PREPARE_AFTER_MS = 400;
 
 /** Teardown belongs to the janitor, and nothing runs before staging pinned a digest. */
 function wantsContainer(env: EnvironmentRow): env is Desired {

@@ -1,5 +1,5 @@
 import type { Sql } from "@edgeplane/db";
-import { and, type Db, environments, eq, lt, notInArray, projects, sql } from "@edgeplane/db";
+import { and, type Db, environments, eq, lt, networkSpares, notInArray, projects, sql } from "@edgeplane/db";
 import { GONE_STATUSES } from "@edgeplane/domain";
 import type { Logger } from "@edgeplane/log";
 import type { Producer } from "@edgeplane/queue";
@@ -81,7 +81,9 @@ export async function sweep(deps: SweepDeps, now = new Date()): Promise<SweepRep
       .select({ id: environments.id })
       .from(environments)
       .where(notInArray(environments.status, ["destroyed"]));
-    const liveIds = new Set(live.map((e) => e.id));
+    // spare networks belong to environments yet to come (see refillSpares)
+    const spares = await deps.db.select({ id: networkSpares.environmentId }).from(networkSpares);
+    const liveIds = new Set([...live, ...spares].map((e) => e.id));
     const orphans = containers.filter((c) => !liveIds.has(c.environmentId));
     for (const c of orphans) {
       await deps.runtime.remove(c.id);

@@ -287,14 +287,15 @@ export class DockerRuntime implements Runtime {
   }
 
   /**
-   * Makes a holder on the environment's network at `address`, unless one is spare already, so that
-   * the environment's next container starts without setting up a network of its own. Best left
-   * off the critical path: it costs what attaching a container costs.
+   * Makes holders on the environment's network, at free addresses of its subnet, until `holders`
+   * (default 1) are spare, so that its next containers start without setting up a network of their
+   * own. Best left off the critical path: each costs what attaching a container costs.
    */
   prepareStart(spec: {
     projectId: string;
     environmentId: string;
     network: { name: string; subnet: string };
+    holders?: number;
   }): Promise<void> {
     return this.inTurn(spec.environmentId, () => this.prepareNow(spec));
   }
@@ -303,13 +304,28 @@ export class DockerRuntime implements Runtime {
     projectId: string;
     environmentId: string;
     network: { name: string; subnet: string };
+    holders?: number;
   }): Promise<void> {
     if (this.options.networkDriver === "overlay") return;
     const { holders, taken } = await this.holders(spec.environmentId);
-    if (holders.some((h) => h.spare && h.running && h.networks.includes(spec.network.name))) return;
+    const want = spec.holders ?? 1;
+    const ready = holders.filter((h) => h.spare && h.running && h.networks.includes(spec.network.name));
+    if (ready.length >= want) return;
     const image = await this.ensureHolderImage();
     if (!image) return;
-    const address = freeAddress(spec.network.subnet, taken);
+    const used = new Set(taken);
+    for (let count = ready.length; count < want; count++) {
+      const address = freeAddress(spec.network.subnet, used);
+      used.add(address);
+      await this.makeHolder(spec, image, address);
+    }
+  }
+
+  private async makeHolder(
+    spec: { projectId: string; environmentId: string; network: { name: string } },
+    image: string,
+    address: string,
+  ): Promise<void> {
     const holder = await this.docker.createContainer({
       name: `ep-${this.options.instance}-${spec.environmentId}-ns-${randomBytes(3).toString("hex")}`,
       Image: image,

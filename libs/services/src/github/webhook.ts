@@ -13,6 +13,7 @@ import {
   rowVersion,
   runPrepared,
   type SQL,
+  spareEnvironmentId,
   sql,
   statements,
   webhookDeliveries,
@@ -407,7 +408,7 @@ function sendPending(
     ? statements
         .insert(environments)
         .values({
-          id: newId("environment"),
+          id: spareEnvironmentId(newId("environment")),
           projectId: project.id,
           name,
           kind: "preview",
