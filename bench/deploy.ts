@@ -16,6 +16,7 @@
 
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
+import postgres from "postgres";
 import { docker, publishTestImage } from "../test/support/images.ts";
 import { TestSystem } from "../test/support/system.ts";
 import { alternate, bareRun, dockerTime, fresh, iso, POLL_MS, pollUntil } from "./support/probe.ts";
@@ -34,6 +35,30 @@ const HEALTH_PATH = "/healthz";
 const HOLDERS = process.env.BENCH_HOLDERS === "off" ? "off" : "on";
 /** How long a settled environment's redeploy comes after the last deploy was ready. */
 const SETTLE_MS = 2000;
+/** EDGEPLANE_NETWORK_SPARES, as `up` defaults it. */
+const SPARES = HOLDERS === "on" ? 2 : 0;
+
+/**
+ * Waits until edgeplane's own background work has ended (a destroyed environment's network gone,
+ * the spare networks made again), so that neither side of a pair runs into it: each measures
+ * its own start on an otherwise idle machine.
+ */
+async function quiet(system: TestSystem, sql: postgres.Sql): Promise<void> {
+  await pollUntil(
+    async () => {
+      const [row] = await sql<{ spares: number; live: number }[]>`
+        select (select count(*) from network_spares)::int as spares,
+          (select count(*) from environments where status <> 'destroyed')::int as live`;
+      const networks = await docker.listNetworks({
+        filters: { label: ["edgeplane.managed=true", `edgeplane.instance=${system.instance}`] },
+      });
+      if (!row || row.spares < SPARES || networks.length !== row.live + row.spares) return undefined;
+      return true;
+    },
+    "edgeplane's background work to end",
+    { intervalMs: 100 },
+  );
+}
 
 interface DeploySample {
   postToReady: number;
@@ -211,6 +236,7 @@ function phaseTable(what: string, samples: DeploySample[]): string {
 async function main(): Promise<void> {
   const system = new TestSystem();
   const isolated = `edgeplane-bench-${system.id}`;
+  const sql = postgres(system.databaseUrl, { max: 1, onnotice: () => {} });
   const began = Date.now();
   try {
     const tag = await publishTestImage(`bench/web-${system.id}`, "v1", { message: "bench" });
@@ -251,6 +277,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < N; i++) {
       const environment = `b-${i}`;
       const runDeploy = async () => {
+        await quiet(system, sql);
         deploys.push(await deployOnce(system, tag, environment));
         redeploys.push(await deployOnce(system, next, environment, "bench v2\n"));
         // as a pull request's next commit comes: a while after the last deploy settled
@@ -259,6 +286,7 @@ async function main(): Promise<void> {
         await destroy(system, environment);
       };
       const runBare = async () => {
+        await quiet(system, sql);
         bares.push(await bareRunOnce(pinned, system.instance));
         baresOnNetwork.push(await bareRunOnce(pinned, system.instance, isolated));
       };
@@ -386,6 +414,7 @@ async function main(): Promise<void> {
       .getNetwork(isolated)
       .remove()
       .catch(() => {}); // not made, if the run failed before
+    await sql.end();
     await system.stop();
     fresh.destroy();
   }

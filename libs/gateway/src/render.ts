@@ -206,16 +206,12 @@ function renderRoutingMaps(table: RoutingTable, tls: TlsContext): string {
           )
     }`;
   };
-  return `${listener("http", table.http, table.httpHandlers)}${
-    table.upstreams.length === 0
-      ? ""
-      : renderMap(
-          "Where each awake environment's host is proxied: IP addresses, so no resolver",
-          "$host",
-          UPSTREAM_VARIABLE,
-          table.upstreams,
-        )
-  }${
+  return `${listener("http", table.http, table.httpHandlers)}${renderMap(
+    "Where each awake environment's host is proxied: IP addresses, so no resolver",
+    "$host",
+    UPSTREAM_VARIABLE,
+    table.upstreams,
+  )}${
     tls.sites.length === 0
       ? ""
       : renderMap(

@@ -34,7 +34,7 @@ export function routingTable(routes: Route[], ctx: TlsContext): RoutingTable {
     upstreams: [],
     acme: [],
     certificates: [],
-    httpHandlers: new Set(["unknown"]),
+    httpHandlers: new Set(alwaysServed(ctx)),
     httpsHandlers: new Set(),
   };
   const serve = (certificate: string, name: string) =>
@@ -69,6 +69,17 @@ export function routingTable(routes: Route[], ctx: TlsContext): RoutingTable {
     if (siteOf(ctx, route.hostname)?.certificate !== route.certificate)
       serve(route.certificate, route.hostname);
   }
-  if (table.certificates.length > 0) table.httpsHandlers.add("unknown");
+  if (table.certificates.length > 0)
+    for (const handler of alwaysServed(ctx)) table.httpsHandlers.add(handler);
   return table;
+}
+
+/**
+ * The handlers a listener has whatever its hosts: the config's structure then stays the same as
+ * environments come and go (the first one routed, the last one gone), and a route change is only
+ * new map entries, which need no `nginx -t` (see NginxGateway). The protected ones come with their
+ * paths (`/.edgeplane/…`), so only when a host needs them.
+ */
+function alwaysServed(ctx: TlsContext): Handler[] {
+  return ctx.control === null ? ["unknown", "upstream"] : ["unknown", "upstream", "status", "waker"];
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { GatewayConfigError } from "../src/errors.ts";
+import { mapSkeleton } from "../src/nginx.ts";
 import { type RenderOptions, renderNginxConfig } from "../src/render.ts";
 import type { Route } from "../src/route.ts";
 import { handlerFor, locationOf, lookup, mapOf, servers, upstreamFor } from "./config.ts";
@@ -48,7 +49,23 @@ describe("renderNginxConfig", () => {
     const activity = mapOf(text, "$edgeplane_http_activity");
     expect(activity && lookup(activity, "@upstream")).toBe("1");
     expect(activity && lookup(activity, "@unknown")).toBe("");
-    expect(renderNginxConfig([], opts)).not.toContain("access_log /");
+  });
+
+  it("has the same structure with no environment, one, or several: a route change is only map entries", () => {
+    // NginxGateway skips `nginx -t` for a config whose skeleton it validated: the first environment
+    // routed (or the last one gone) must not cost a test on the deploy's critical path
+    const empty = mapSkeleton(renderNginxConfig([], opts));
+    expect(mapSkeleton(renderNginxConfig([a], opts))).toBe(empty);
+    expect(mapSkeleton(renderNginxConfig([a, b], opts))).toBe(empty);
+    expect(
+      mapSkeleton(
+        renderNginxConfig([{ ...a, sleeping: true }], { ...opts, controlUrl: "http://127.0.0.1:3000" }),
+      ),
+    ).toBe(mapSkeleton(renderNginxConfig([], { ...opts, controlUrl: "http://127.0.0.1:3000" })));
+    const sites = { sites: [{ domain: "preview.example.com" }] };
+    expect(mapSkeleton(renderNginxConfig([a], { ...opts, controlUrl: "http://127.0.0.1:3000" }, sites))).toBe(
+      mapSkeleton(renderNginxConfig([], { ...opts, controlUrl: "http://127.0.0.1:3000" }, sites)),
+    );
   });
 
   it("keeps every path nginx writes inside the dir and answers unknown hosts with 404", () => {

@@ -152,6 +152,34 @@ export async function refillSpares(
   }
 }
 
+/** Per database, the refill waiting for this process's deploys to pause, and since when it waits. */
+const deferred = new WeakMap<Db, { timer: NodeJS.Timeout; since: number }>();
+
+/**
+ * Refills the spares (see `refillSpares`) once this process has asked for no refill for `quietMs`,
+ * or at the latest `quietMs * 4` after the first ask. A refill (a network and two holders) costs
+ * Docker about what a deploy's container start does: run as soon as a new environment took a spare,
+ * it slowed the redeploy that often comes right after (its p95 in bench/deploy).
+ */
+export function refillSparesWhenQuiet(
+  deps: { db: Db; sql: Sql; runtime: Runtime; instance: string; pool: NetworkPool },
+  want: number,
+  quietMs: number,
+  onError: (error: Error) => void,
+): void {
+  if (!deps.runtime.prepareStart || want <= 0) return;
+  const waiting = deferred.get(deps.db);
+  const since = waiting?.since ?? Date.now();
+  if (waiting) clearTimeout(waiting.timer);
+  const delay = Math.max(0, Math.min(quietMs, since + quietMs * 4 - Date.now()));
+  const timer = setTimeout(() => {
+    deferred.delete(deps.db);
+    refillSpares(deps, want).catch(onError);
+  }, delay);
+  timer.unref();
+  deferred.set(deps.db, { timer, since });
+}
+
 async function refillOnce(
   deps: { db: Db; sql: Sql; runtime: Runtime; instance: string; pool: NetworkPool },
   want: number,

@@ -5,7 +5,7 @@ import { inheritedSuffix, type JobContext, jobIds, QUEUES } from "@edgeplane/que
 import { freeAddress, type ManagedContainer, waitHealthy } from "@edgeplane/runtime";
 import { composeAppOf } from "../compose.ts";
 import { environmentLock, type HeldLock } from "../lock.ts";
-import { ensureEnvironmentNetwork, refillSpares } from "../network.ts";
+import { ensureEnvironmentNetwork, refillSparesWhenQuiet } from "../network.ts";
 import { markPhase, noteDeployment, updateEnvironmentAt } from "../state.ts";
 import { PermanentFailure, runStep } from "../step.ts";
 import type { ReconcileDeps } from "./reconcile-deps.ts";
@@ -86,13 +86,18 @@ async function prepareNextStart(deps: ReconcileDeps, log: Logger, env: Desired):
   setTimeout(() => {
     runtime
       .prepareStart?.({ projectId: env.projectId, environmentId: env.id, network })
-      .then(() => refillSpares(deps, deps.spares ?? 0)) // a new environment may have taken one
       .catch((error: Error) => log.info({ err: error.message }, "network not readied for the next deploy"));
   }, PREPARE_AFTER_MS).unref();
+  // a new environment may have taken a spare
+  refillSparesWhenQuiet(deps, deps.spares ?? 0, REFILL_QUIET_MS, (error) =>
+    log.info({ err: error.message }, "spare networks not made"),
+  );
 }
 
 /** How long after the route switch is asked for the next start is readied: the switch goes first. */
 const PREPARE_AFTER_MS = 400;
+/** How long deploys pause before spare networks are made again (see refillSparesWhenQuiet). */
+const REFILL_QUIET_MS = 2500;
 
 /** Teardown belongs to the janitor, and nothing runs before staging pinned a digest. */
 function wantsContainer(env: EnvironmentRow): env is Desired {
