@@ -2,7 +2,10 @@
 // Our own TypeScript (the apps and every workspace lib) is bundled, with the plain JavaScript
 // packages listed in BUNDLED; the others stay external and load from node_modules as usual.
 // Run with `node --enable-source-maps`, stack traces name .ts lines.
-import { readdir, readFile } from "node:fs/promises";
+// Skipped when nothing it reads changed since the last build (a hash of every input, kept beside each
+// output): `npm start` then pays no build. `--force` builds anyway.
+import { createHash } from "node:crypto";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { builtinModules } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -25,6 +28,52 @@ const apps = (await readdir(join(root, "apps"), { withFileTypes: true }))
   .filter((d) => d.isDirectory() && d.name !== "console")
   .map((d) => d.name);
 const started = Date.now();
+
+/** Every file a build reads: our sources, the manifests, the lockfile (bundled packages), this script. */
+async function inputs() {
+  const files = ["package.json", "package-lock.json", "tsconfig.json", "scripts/build.mjs"];
+  const walk = async (dir) => {
+    const entries = await readdir(join(root, dir), { withFileTypes: true }).catch(() => []);
+    for (const entry of entries) {
+      const path = `${dir}/${entry.name}`;
+      if (entry.isDirectory()) await walk(path);
+      else files.push(path);
+    }
+  };
+  for (const area of ["apps", "libs"]) {
+    for (const entry of await readdir(join(root, area), { withFileTypes: true })) {
+      if (!entry.isDirectory() || entry.name === "console") continue;
+      files.push(`${area}/${entry.name}/package.json`);
+      await walk(`${area}/${entry.name}/src`);
+    }
+  }
+  const hash = createHash("sha256");
+  for (const file of files.sort()) {
+    hash.update(`${file}\0`);
+    hash.update(await readFile(join(root, file)).catch(() => ""));
+    hash.update("\0");
+  }
+  return hash.digest("hex");
+}
+
+const stamp = (app) => join(root, "apps", app, "dist", ".inputs");
+const digest = await inputs();
+const built = await Promise.all(
+  apps.map(async (app) => {
+    const [recorded, output] = await Promise.all([
+      readFile(stamp(app), "utf8").catch(() => null),
+      readFile(join(root, "apps", app, "dist", "main.js"), "utf8").then(
+        () => true,
+        () => false,
+      ),
+    ]);
+    return recorded === digest && output;
+  }),
+);
+if (!process.argv.includes("--force") && built.every(Boolean)) {
+  process.stdout.write(`[build] ${apps.length} apps up to date (${Date.now() - started} ms)\n`);
+  process.exit(0);
+}
 await Promise.all(
   apps.map((app) =>
     build({
@@ -46,4 +95,5 @@ await Promise.all(
     }),
   ),
 );
+await Promise.all(apps.map((app) => writeFile(stamp(app), digest)));
 process.stdout.write(`[build] ${apps.length} apps compiled in ${Date.now() - started} ms\n`);

@@ -293,6 +293,8 @@ export class TestSystem {
   cli(
     args: string[],
     env: Record<string, string> = {},
+    /** Filled in with when the command first wrote to stdout (ms since the epoch). */
+    seen: { firstOutputAt?: number } = {},
   ): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
       const child = spawn(
@@ -313,6 +315,7 @@ export class TestSystem {
       let stdout = "";
       let stderr = "";
       child.stdout?.on("data", (c: Buffer) => {
+        seen.firstOutputAt ??= Date.now();
         stdout += c.toString();
       });
       child.stderr?.on("data", (c: Buffer) => {

@@ -1,6 +1,7 @@
 import {
   and,
   type Db,
+  type DbOrTx,
   type DeploymentRow,
   deploymentEvents,
   deployments,
@@ -88,7 +89,7 @@ const PHASE_COLUMN = {
  * Entering another phase clears `statusDetail` (what the phase was waiting on) unless one is given.
  */
 export async function markPhase(
-  db: Db,
+  db: DbOrTx,
   deploymentId: string | null,
   phase: keyof typeof PHASE_COLUMN,
   extra: {
@@ -209,7 +210,7 @@ export async function reopenDeployment(db: Db, deploymentId: string): Promise<bo
 
 /** Sets environment columns only if the environment is still at `generation`. */
 export async function updateEnvironmentAt(
-  db: Db,
+  db: DbOrTx,
   envelope: Pick<Envelope, "environmentId" | "generation">,
   values: Partial<typeof environments.$inferInsert>,
 ): Promise<boolean> {
@@ -223,9 +224,14 @@ export async function updateEnvironmentAt(
 
 /** A deployment failed for good: record the human-readable reason on the deployment and environment. */
 export async function failDeployment(db: Db, envelope: Envelope, error: string): Promise<void> {
-  if (!envelope.deploymentId) return; // teardown: the environment stays `destroying` and is retried
-  await markPhase(db, envelope.deploymentId, "failed", { error });
-  await updateEnvironmentAt(db, envelope, { status: "failed" });
+  const { deploymentId } = envelope;
+  if (!deploymentId) return; // teardown: the environment stays `destroying` and is retried
+  // one transaction: whoever sees the deployment failed sees its environment failed (its host's
+  // status page says why), never still deploying
+  await db.transaction(async (tx) => {
+    await markPhase(tx, deploymentId, "failed", { error });
+    await updateEnvironmentAt(tx, envelope, { status: "failed" });
+  });
 }
 
 /**
