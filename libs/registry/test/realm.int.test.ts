@@ -195,8 +195,10 @@ describe("errors say what happened, never what the remote said", () => {
   });
 
   const assertClean = (error: Error, ...secrets: string[]) => {
+    // the registry's own address may be named, and its random port may hold the digits of a status
+    const message = error.message.replaceAll(registry.host, "<registry>");
     for (const text of [MARKER, "418", "451", "418 I'm a teapot", ...secrets])
-      expect(error.message, error.message).not.toContain(text);
+      expect(message, error.message).not.toContain(text);
   };
 
   it("keeps status codes and bodies of the registry out of the message", async () => {
