@@ -25,7 +25,7 @@ function bareNodeMiB(): { rss: number; pss: number } {
 }
 
 /** Times a start: spawn → the API's /readyz answers, and → every worker is up (`start` resolves). */
-async function timedStart(system: TestSystem, via: "npm start"): Promise<{ api: number; all: number }> {
+async function timedStart(system: TestSystem): Promise<{ api: number; all: number }> {
   const t0 = performance.now();
   let api = Number.NaN;
   let done = false;
@@ -42,7 +42,7 @@ async function timedStart(system: TestSystem, via: "npm start"): Promise<{ api: 
     }
   })();
   try {
-    await system.start({}, { via });
+    await system.start({}, { via: "npm start" });
   } finally {
     done = true;
     await watch;
@@ -59,10 +59,10 @@ async function main() {
     try {
       // as a user starts it (services check and build included): the first time, with a new database
       // to migrate, then again after Ctrl-C
-      cold.push(await timedStart(system, "npm start"));
+      cold.push(await timedStart(system));
       const left = await system.interrupt();
       if (left.length > 0) throw new Error(`processes left after Ctrl-C: ${left.join(", ")}`);
-      warm.push(await timedStart(system, "npm start"));
+      warm.push(await timedStart(system));
       if (i < STARTS - 1) continue;
       await sleep(10_000); // idle: boot work done, nothing asked of it
       const root = system.pid;

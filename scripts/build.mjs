@@ -5,7 +5,7 @@
 // Skipped when nothing it reads changed since the last build (a hash of every input, kept beside each
 // output): `npm start` then pays no build. `--force` builds anyway.
 import { createHash } from "node:crypto";
-import { readdir, readFile, writeFile } from "node:fs/promises";
+import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { builtinModules } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -62,7 +62,7 @@ const built = await Promise.all(
   apps.map(async (app) => {
     const [recorded, output] = await Promise.all([
       readFile(stamp(app), "utf8").catch(() => null),
-      readFile(join(root, "apps", app, "dist", "main.js"), "utf8").then(
+      stat(join(root, "apps", app, "dist", "main.js")).then(
         () => true,
         () => false,
       ),

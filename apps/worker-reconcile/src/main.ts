@@ -4,7 +4,7 @@ import {
   postgresPorts,
   primaryPullAuth,
   reconcileEnvironment,
-  refillSpares,
+  refillSparesWhenQuiet,
 } from "@edgeplane/pipeline";
 import { bootWorker, QUEUES } from "@edgeplane/queue";
 import { DockerRuntime, runtimeFromEnv } from "@edgeplane/runtime";
@@ -34,11 +34,12 @@ try {
       const holders = env.EDGEPLANE_NETWORK_HOLDERS === "on";
       const spares = holders ? env.EDGEPLANE_NETWORK_SPARES : 0;
       // spare networks for new environments, made once the start-up's own work is done
-      setTimeout(() => {
-        refillSpares({ ...deps, runtime, instance: env.EDGEPLANE_INSTANCE, pool }, spares).catch(
-          (error: Error) => deps.log.info({ err: error.message }, "spare networks not made"),
-        );
-      }, SPARES_AFTER_BOOT_MS).unref();
+      refillSparesWhenQuiet(
+        { ...deps, runtime, instance: env.EDGEPLANE_INSTANCE, pool },
+        spares,
+        SPARES_AFTER_BOOT_MS,
+        (error) => deps.log.info({ err: error.message }, "spare networks not made"),
+      );
       return reconcileEnvironment({
         ...deps,
         runtime,

@@ -17,7 +17,7 @@ export {
   sendDeployment,
   sendTeardown,
 } from "./intent.ts";
-export { refillSpares } from "./network.ts";
+export { refillSparesWhenQuiet } from "./network.ts";
 export { type IngressDeps, routeEnvironment, syncGateway } from "./steps/ingress.ts";
 export { type NotifyDeps, reportToGithub } from "./steps/notify.ts";
 export { type ReconcileDeps, reconcileEnvironment } from "./steps/reconcile.ts";

@@ -9,6 +9,9 @@ export interface NetworkPool {
   prefix: number;
 }
 
+/** What making environment networks needs: Postgres (rows and locks), the runtime, the pool. */
+type NetworkDeps = { db: Db; sql: Sql; runtime: Runtime; instance: string; pool: NetworkPool };
+
 interface PoolShape {
   base: number;
   size: number;
@@ -41,7 +44,7 @@ export function subnetAt(pool: NetworkPool, index: number): string {
  * two networks of one name when asked at once.
  */
 export async function ensureEnvironmentNetwork(
-  deps: { db: Db; sql: Sql; runtime: Runtime; instance: string; pool: NetworkPool },
+  deps: NetworkDeps,
   env: { id: string; projectId: string },
 ): Promise<{ name: string; subnet: string }> {
   const name = networkNameFor(deps.instance, env.id);
@@ -128,10 +131,7 @@ const refilling = new WeakMap<Db, { again: boolean }>();
  * starve the running one of its own); across processes, an advisory lock. On a runtime with
  * nothing to ready, none are made.
  */
-export async function refillSpares(
-  deps: { db: Db; sql: Sql; runtime: Runtime; instance: string; pool: NetworkPool },
-  want: number,
-): Promise<number> {
+export async function refillSpares(deps: NetworkDeps, want: number): Promise<number> {
   if (!deps.runtime.prepareStart || want <= 0) return 0;
   const running = refilling.get(deps.db);
   if (running) {
@@ -162,7 +162,7 @@ const deferred = new WeakMap<Db, { timer: NodeJS.Timeout; since: number }>();
  * it slowed the redeploy that often comes right after (its p95 in bench/deploy).
  */
 export function refillSparesWhenQuiet(
-  deps: { db: Db; sql: Sql; runtime: Runtime; instance: string; pool: NetworkPool },
+  deps: NetworkDeps,
   want: number,
   quietMs: number,
   onError: (error: Error) => void,
@@ -180,19 +180,13 @@ export function refillSparesWhenQuiet(
   deferred.set(deps.db, { timer, since });
 }
 
-async function refillOnce(
-  deps: { db: Db; sql: Sql; runtime: Runtime; instance: string; pool: NetworkPool },
-  want: number,
-): Promise<number> {
+async function refillOnce(deps: NetworkDeps, want: number): Promise<number> {
   const { runtime } = deps;
   return withAdvisoryLock(deps.sql, "network-spares", async (lock) => {
     await deps.db.execute(sql`delete from ${networkSpares} where exists
       (select 1 from environments e where e.id = ${networkSpares.environmentId})`);
-    const [row] = (await deps.db.execute(
-      sql`select count(*)::int as count from ${networkSpares}`,
-    )) as unknown as Array<{ count: number }>;
     let made = 0;
-    for (let count = row?.count ?? 0; count < want; count++) {
+    for (let count = await deps.db.$count(networkSpares); count < want; count++) {
       lock.assertHeld();
       const id = newId("environment");
       const network = await ensureEnvironmentNetwork(deps, { id, projectId: SPARE_PROJECT });

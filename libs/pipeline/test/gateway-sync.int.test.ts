@@ -4,7 +4,6 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { gatewayPaths, NginxGateway } from "@edgeplane/gateway";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { recordDeployment } from "../src/intent.ts";
 import { syncGateway } from "../src/steps/ingress.ts";
 import { projectDatabase } from "./support.ts";
 
@@ -26,13 +25,7 @@ describe("a route switch and another gateway render at the same time", () => {
   });
 
   it("the other render waits until the switch is written down, and keeps the new routing", async () => {
-    const { env } = await recordDeployment(base.db.db, {
-      project: base.project,
-      projectVersion: base.version,
-      environment: "pr-1",
-      image: "ghcr.io/acme/web:two",
-      requestedBy: null,
-    });
+    const { env } = await base.deploy("pr-1", "ghcr.io/acme/web:two");
     // routed to its first container, its second one started and not yet routed
     await base.other`
       update environments set status = 'deploying',

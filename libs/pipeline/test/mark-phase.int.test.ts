@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { recordDeployment } from "../src/intent.ts";
 import { markPhase, setStatusDetail } from "../src/state.ts";
 import { projectDatabase } from "./support.ts";
 
@@ -15,16 +14,7 @@ describe("markPhase", () => {
     await t?.close();
   });
 
-  const deployment = async (environment: string) =>
-    (
-      await recordDeployment(t.db.db, {
-        project: t.project,
-        projectVersion: t.version,
-        environment,
-        image: "ghcr.io/acme/web:one",
-        requestedBy: null,
-      })
-    ).deployment.id;
+  const deployment = async (environment: string) => (await t.deploy(environment)).deployment.id;
   const row = async (id: string) =>
     (
       await t.other<

@@ -3,7 +3,6 @@ import { networkSpares } from "@edgeplane/db";
 import { DockerRuntime, networkNameFor } from "@edgeplane/runtime";
 import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { recordDeployment } from "../src/intent.ts";
 import { refillSpares } from "../src/network.ts";
 import { projectDatabase } from "./support.ts";
 
@@ -26,14 +25,7 @@ describe("spare environment networks", () => {
     docker.listContainers({
       filters: { label: [`edgeplane.netns-holder=${instance}`, `edgeplane.environment=${environmentId}`] },
     });
-  const deploy = (environment: string) =>
-    recordDeployment(base.db.db, {
-      project: base.project,
-      projectVersion: base.version,
-      environment,
-      image: "ghcr.io/acme/web:one",
-      requestedBy: null,
-    });
+  const deploy = (environment: string) => base.deploy(environment);
 
   beforeAll(async () => {
     base = await projectDatabase("spares");

@@ -2,7 +2,6 @@ import { randomBytes } from "node:crypto";
 import { DockerRuntime, networkNameFor } from "@edgeplane/runtime";
 import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { recordDeployment } from "../src/intent.ts";
 import { ensureEnvironmentNetwork } from "../src/network.ts";
 import { projectDatabase } from "./support.ts";
 
@@ -31,13 +30,7 @@ describe("an environment's network made by several workers at once", () => {
   });
 
   it("ends with one network of its name, the same subnet for every caller", async () => {
-    const { env } = await recordDeployment(base.db.db, {
-      project: base.project,
-      projectVersion: base.version,
-      environment: "pr-1",
-      image: "ghcr.io/acme/web:one",
-      requestedBy: null,
-    });
+    const { env } = await base.deploy("pr-1");
     const deps = { db: base.db.db, sql: base.db.sql, runtime, instance, pool };
     const made = await Promise.all(Array.from({ length: 6 }, () => ensureEnvironmentNetwork(deps, env)));
     expect(new Set(made.map((m) => m.subnet)).size).toBe(1);

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { recordDeployment } from "../src/intent.ts";
 import { projectDatabase } from "./support.ts";
 
 // Redeploys that arrive together are committed together (group commit): every one of them is
@@ -13,14 +12,7 @@ describe("a burst of redeploys to several environments", () => {
     await t?.close();
   });
 
-  const deploy = (environment: string, image: string) =>
-    recordDeployment(t.db.db, {
-      project: t.project,
-      projectVersion: t.version,
-      environment,
-      image,
-      requestedBy: null,
-    });
+  const deploy = (environment: string, image: string) => t.deploy(environment, image);
 
   it("records all of them, superseding all but each environment's latest", async () => {
     const names = ["dev", "staging", "pr-1"];

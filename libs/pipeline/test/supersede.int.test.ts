@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { recordDeployment } from "../src/intent.ts";
 import { projectDatabase } from "./support.ts";
 
 // A deploy supersedes every older unfinished deployment of its environment, and hands back the
@@ -15,14 +14,7 @@ describe("superseding while a worker moves an older deployment on", () => {
     await t?.close();
   });
 
-  const deploy = (image: string) =>
-    recordDeployment(t.db.db, {
-      project: t.project,
-      projectVersion: t.version,
-      environment: "pr-1",
-      image,
-      requestedBy: null,
-    });
+  const deploy = (image: string) => t.deploy("pr-1", image);
 
   it("supersedes it as well, and leaves its job to the worker", async () => {
     const first = await deploy("ghcr.io/acme/web:one");

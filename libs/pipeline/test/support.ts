@@ -9,11 +9,13 @@ import {
 } from "@edgeplane/db";
 import { newId } from "@edgeplane/domain";
 import postgres from "postgres";
+import { recordDeployment } from "../src/intent.ts";
 
 /**
  * A migrated database of its own with one project in it, for tests of intent writes: the pool they
- * write with, a single connection of another session (a worker, or a reader of the rows), and the
- * project with the version (`xmin`) its row is at.
+ * write with, a single connection of another session (a worker, or a reader of the rows), the
+ * project with the version (`xmin`) its row is at, and `deploy`, which records a deployment of it
+ * as the API does.
  */
 export async function projectDatabase(name: string) {
   const url = `postgres://postgres@127.0.0.1:5432/edgeplane_${name}_${randomBytes(4).toString("hex")}`;
@@ -26,11 +28,15 @@ export async function projectDatabase(name: string) {
     .values({ id: newId("project"), name, domain: `${name}.test`, port: 8080 })
     .returning();
   const [v] = await other<{ version: string }[]>`select xmin::text as version from projects`;
+  const project = row as ProjectRow;
+  const version = v?.version ?? "";
   return {
     db,
     other,
-    project: row as ProjectRow,
-    version: v?.version ?? "",
+    project,
+    version,
+    deploy: (environment: string, image = "ghcr.io/acme/web:one") =>
+      recordDeployment(db.db, { project, projectVersion: version, environment, image, requestedBy: null }),
     async close() {
       await db.close();
       await other.end();

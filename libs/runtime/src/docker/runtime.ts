@@ -313,10 +313,9 @@ export class DockerRuntime implements Runtime {
     if (ready.length >= want) return;
     const image = await this.ensureHolderImage();
     if (!image) return;
-    const used = new Set(taken);
     for (let count = ready.length; count < want; count++) {
-      const address = freeAddress(spec.network.subnet, used);
-      used.add(address);
+      const address = freeAddress(spec.network.subnet, taken);
+      taken.add(address);
       await this.makeHolder(spec, image, address);
     }
   }
