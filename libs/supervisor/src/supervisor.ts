@@ -27,7 +27,9 @@ export class Supervisor {
 
   constructor(private readonly options: { write: (line: string) => void; jsonLogs?: boolean }) {}
 
+  /** Starts `spec` and keeps it running; once stop() was called, starts nothing. */
   start(spec: ProcessSpec): void {
+    if (this.stopping) return;
     const entry: Managed = { spec, child: null, restarts: 0, startedAt: 0 };
     this.managed.set(spec.name, entry);
     this.spawn(entry);

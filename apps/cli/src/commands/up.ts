@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { ConfigError, ingressEnv, loadConfig } from "@edgeplane/config";
 import { createDb } from "@edgeplane/db";
@@ -117,6 +118,24 @@ export async function keysFor(
   );
 }
 
+type GatewayProcess = Awaited<ReturnType<ReturnType<typeof gatewayFromEnv>["start"]>>;
+
+/** How long the workers wait for the API to answer before they start anyway. */
+const API_FIRST_MS = 5_000;
+
+/** Resolves once `url` answers 200, or after `timeoutMs` (whatever it answered meanwhile). */
+async function answers(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const ok = await fetch(url, { signal: AbortSignal.timeout(1000) }).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return;
+    await sleep(20);
+  }
+}
+
 /** The API as the gateway reaches it for status pages: a wildcard listen address is reached on loopback. */
 function controlUrl(host: string, port: number): string {
   const reachable = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
@@ -185,48 +204,35 @@ export async function up(options: { only?: AppName[] } = {}): Promise<void> {
   await migrateExclusively(env.DATABASE_URL);
   log.info("migrations applied");
 
-  let nginx: Awaited<ReturnType<ReturnType<typeof gatewayFromEnv>["start"]>> | null = null;
-  if (gatewayEnv) {
-    // nginx starts with the same config worker-ingress renders: routes, status pages, certificates
-    const gateway = gatewayFromEnv(gatewayEnv);
-    await gateway.prepare();
-    // the render lock holds one connection while the render reads on another
-    const { db, sql, close } = createDb(env.DATABASE_URL, { max: 3 });
-    const { routes } = await syncGateway({ db, sql, gateway });
-    await close();
-    nginx = await gateway.start();
-    log.info(
-      { address: `http://${gatewayEnv.EDGEPLANE_GATEWAY_HOST}:${gatewayEnv.EDGEPLANE_GATEWAY_PORT}`, routes },
-      "gateway listening",
-    );
-  }
-
   const supervisor = new Supervisor({
     write: (line) => process.stdout.write(`${line}\n`),
     jsonLogs: env.EDGEPLANE_LOG_FORMAT === "json",
   });
-  for (const child of children) {
+  const spawnApp = (child: (typeof children)[number]) =>
     supervisor.start({
       name: child.app.name,
       command: process.execPath,
       args: [...nodeFlags(child.app), resolve(ROOT, child.app.entry)],
       env: child.env,
     });
-  }
-  if (only) log.info({ apps: apps.map((app) => app.name) }, "started only these apps");
-  if (runs("api") && !process.env.EDGEPLANE_ADMIN_TOKEN) {
-    log.info(
-      { file: join(stateDir, KEY_FILES.adminToken.file) },
-      "admin token in file (EDGEPLANE_ADMIN_TOKEN overrides it)",
-    );
-  }
+  // The API first, on cores of its own: the workers' boot would otherwise share them with it, and a
+  // healthy API is what `up` is waited for. The gateway starts meanwhile; the workers once the API
+  // answers (or after API_FIRST_MS, should it not).
+  const api = children.find(({ app }) => app.name === "api");
+  if (api) spawnApp(api);
+  const apiAnswers = api
+    ? answers(`${controlUrl(env.EDGEPLANE_API_HOST, env.EDGEPLANE_API_PORT)}/healthz`, API_FIRST_MS)
+    : Promise.resolve();
 
+  let nginx: GatewayProcess | null = null;
+  let gatewayStarted: Promise<{ routes: number; process: GatewayProcess } | null> = Promise.resolve(null);
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, "stopping all processes");
     await supervisor.stop(25_000);
+    await gatewayStarted.catch(() => {}); // a gateway still starting is stopped too
     if (nginx) {
       const gateway = nginx;
       gateway.kill("SIGQUIT"); // graceful: finish in-flight requests
@@ -237,10 +243,42 @@ export async function up(options: { only?: AppName[] } = {}): Promise<void> {
   };
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
-  nginx?.on("exit", (code, signal) => {
-    if (!stopping) {
-      log.error({ code, signal }, "gateway exited; stopping");
-      void stop("gateway-exit");
-    }
-  });
+  if (gatewayEnv) {
+    // nginx starts with the same config worker-ingress renders: routes, status pages, certificates
+    const gateway = gatewayFromEnv(gatewayEnv);
+    gatewayStarted = (async () => {
+      await gateway.prepare();
+      // the render lock holds one connection while the render reads on another
+      const { db, sql, close } = createDb(env.DATABASE_URL, { max: 3 });
+      const { routes } = await syncGateway({ db, sql, gateway });
+      await close();
+      nginx = await gateway.start();
+      return { routes, process: nginx };
+    })();
+    const started = await gatewayStarted;
+    log.info(
+      {
+        address: `http://${gatewayEnv.EDGEPLANE_GATEWAY_HOST}:${gatewayEnv.EDGEPLANE_GATEWAY_PORT}`,
+        routes: started?.routes,
+      },
+      "gateway listening",
+    );
+    started?.process.on("exit", (code, signal) => {
+      if (!stopping) {
+        log.error({ code, signal }, "gateway exited; stopping");
+        void stop("gateway-exit");
+      }
+    });
+  }
+
+  await apiAnswers;
+  if (stopping) return;
+  for (const child of children) if (child !== api) spawnApp(child);
+  if (only) log.info({ apps: apps.map((app) => app.name) }, "started only these apps");
+  if (runs("api") && !process.env.EDGEPLANE_ADMIN_TOKEN) {
+    log.info(
+      { file: join(stateDir, KEY_FILES.adminToken.file) },
+      "admin token in file (EDGEPLANE_ADMIN_TOKEN overrides it)",
+    );
+  }
 }
