@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ConfigError } from "@edgeplane/config";
-import { generateSigningKey } from "@edgeplane/queue";
+import { generateSigningKey } from "@edgeplane/queue/signing";
 import { generateCredentialsKeyPair } from "@edgeplane/registry";
 import { z } from "zod";
 

@@ -1,12 +1,12 @@
 import { existsSync } from "node:fs";
+import { get as httpGet } from "node:http";
 import { dirname, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { ConfigError, ingressEnv, loadConfig } from "@edgeplane/config";
 import { createDb } from "@edgeplane/db";
-import { gatewayFromEnv } from "@edgeplane/gateway";
+import type { gatewayFromEnv } from "@edgeplane/gateway";
 import { createLogger } from "@edgeplane/log";
-import { syncGateway } from "@edgeplane/pipeline";
 import { formatLogLine, Supervisor } from "@edgeplane/supervisor";
 import { z } from "zod";
 import { APPS, type AppName, keysFromStateDir, nodeFlags } from "../apps.ts";
@@ -123,15 +123,23 @@ type GatewayProcess = Awaited<ReturnType<ReturnType<typeof gatewayFromEnv>["star
 /** How long the workers wait for the API to answer before they start anyway. */
 const API_FIRST_MS = 5_000;
 
+/** Whether a GET of `url` answers 200 within a second. node:http, not fetch: `up` stays running, and fetch's client would hold ~10 MiB in it for one probe. */
+function answers200(url: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const request = httpGet(url, { timeout: 1000 }, (response) => {
+      response.resume();
+      resolve(response.statusCode === 200);
+    });
+    request.on("timeout", () => request.destroy());
+    request.on("error", () => resolve(false));
+  });
+}
+
 /** Resolves once `url` answers 200, or after `timeoutMs` (whatever it answered meanwhile). */
 async function answers(url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const ok = await fetch(url, { signal: AbortSignal.timeout(1000) }).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return;
+    if (await answers200(url)) return;
     await sleep(20);
   }
 }
@@ -244,9 +252,14 @@ export async function up(options: { only?: AppName[] } = {}): Promise<void> {
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
   if (gatewayEnv) {
-    // nginx starts with the same config worker-ingress renders: routes, status pages, certificates
-    const gateway = gatewayFromEnv(gatewayEnv);
+    // nginx starts with the same config worker-ingress renders: routes, status pages, certificates.
+    // Its modules (the pipeline's, with the queue client) load here, while the API boots, not before.
     gatewayStarted = (async () => {
+      const [{ gatewayFromEnv }, { syncGateway }] = await Promise.all([
+        import("@edgeplane/gateway"),
+        import("@edgeplane/pipeline"),
+      ]);
+      const gateway = gatewayFromEnv(gatewayEnv);
       await gateway.prepare();
       // the render lock holds one connection while the render reads on another
       const { db, sql, close } = createDb(env.DATABASE_URL, { max: 3 });
