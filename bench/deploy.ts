@@ -21,7 +21,8 @@ import { docker, publishTestImage } from "../test/support/images.ts";
 import { TestSystem } from "../test/support/system.ts";
 import { alternate, bareRun, dockerTime, fresh, iso, POLL_MS, pollUntil } from "./support/probe.ts";
 import { processTree, rssKiB } from "./support/procs.ts";
-import { type DeploymentView, percentile, table } from "./support/stats.ts";
+import { quiet } from "./support/quiet.ts";
+import { type DeploymentView, percentile, statsRow, table } from "./support/stats.ts";
 
 const N = Math.max(1, Number(process.env.BENCH_DEPLOYS ?? 20) || 20);
 // the issue's targets: POST → first 200 within 1.15× the bare run at p50, 1.3× at p95
@@ -37,28 +38,6 @@ const HOLDERS = process.env.BENCH_HOLDERS === "off" ? "off" : "on";
 const SETTLE_MS = 2000;
 /** EDGEPLANE_NETWORK_SPARES, as `up` defaults it. */
 const SPARES = HOLDERS === "on" ? 2 : 0;
-
-/**
- * Waits until edgeplane's own background work has ended (a destroyed environment's network gone,
- * the spare networks made again), so that neither side of a pair runs into it: each measures
- * its own start on an otherwise idle machine.
- */
-async function quiet(system: TestSystem, sql: postgres.Sql): Promise<void> {
-  await pollUntil(
-    async () => {
-      const [row] = await sql<{ spares: number; live: number }[]>`
-        select (select count(*) from network_spares)::int as spares,
-          (select count(*) from environments where status <> 'destroyed')::int as live`;
-      const networks = await docker.listNetworks({
-        filters: { label: ["edgeplane.managed=true", `edgeplane.instance=${system.instance}`] },
-      });
-      if (!row || row.spares < SPARES || networks.length !== row.live + row.spares) return undefined;
-      return true;
-    },
-    "edgeplane's background work to end",
-    { intervalMs: 100 },
-  );
-}
 
 interface DeploySample {
   postToReady: number;
@@ -84,14 +63,6 @@ interface BareSample {
 }
 
 // ---- helpers -------------------------------------------------------------------------------------
-
-const statsRow = (label: string, values: number[]) => [
-  label,
-  percentile(values, 0.5),
-  percentile(values, 0.95),
-  Math.min(...values),
-  Math.max(...values),
-];
 
 // ---- one edgeplane deploy ------------------------------------------------------------------------
 
@@ -277,7 +248,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < N; i++) {
       const environment = `b-${i}`;
       const runDeploy = async () => {
-        await quiet(system, sql);
+        await quiet(system, sql, SPARES);
         deploys.push(await deployOnce(system, tag, environment));
         redeploys.push(await deployOnce(system, next, environment, "bench v2\n"));
         // as a pull request's next commit comes: a while after the last deploy settled
@@ -286,7 +257,7 @@ async function main(): Promise<void> {
         await destroy(system, environment);
       };
       const runBare = async () => {
-        await quiet(system, sql);
+        await quiet(system, sql, SPARES);
         bares.push(await bareRunOnce(pinned, system.instance));
         baresOnNetwork.push(await bareRunOnce(pinned, system.instance, isolated));
       };

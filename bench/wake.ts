@@ -15,7 +15,7 @@ import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { docker, publishTestImage } from "../test/support/images.ts";
 import { TestSystem } from "../test/support/system.ts";
-import { percentile, table } from "./support/stats.ts";
+import { percentile, statsRow, table } from "./support/stats.ts";
 
 const N = Math.max(1, Number(process.env.BENCH_WAKES ?? 5) || 5);
 const fresh = new Agent({ keepAlive: false });
@@ -105,18 +105,14 @@ async function main() {
       await bare.stop({ t: 1 });
     }
 
-    const row = (label: string, values: number[]) => [
-      label,
-      percentile(values, 0.5),
-      percentile(values, 0.95),
-      Math.min(...values),
-      Math.max(...values),
-    ];
     console.log(`\nwake latency, ${N} rounds (ms)\n`);
     console.log(
       table(
         ["", "p50", "p95", "min", "max"],
-        [row("first request to a sleeping preview → 200", wake), row("bare docker start → first 200", start)],
+        [
+          statsRow("first request to a sleeping preview → 200", wake),
+          statsRow("bare docker start → first 200", start),
+        ],
       ),
     );
     const ratio = percentile(wake, 0.5) / percentile(start, 0.5);

@@ -2,7 +2,10 @@
  * Webhook → live benchmark: a signed `pull_request` delivery (opened) for a project with a preview
  * image template, whose image for that head commit is already in the registry and on Docker,
  * → the first 200 through the gateway at `pr-N.{domain}`. Each round is a new pull request, so each
- * starts a fresh environment. Prints a table, asserts nothing. BENCH_WEBHOOKS sets the rounds
+ * starts a fresh environment. Alternating with it, the bare baseline: `docker run` of the same image
+ * → first 200 on its published port. Before each sample, edgeplane's background work (the last
+ * preview's teardown, spare networks made again) has ended, as a pull request seldom opens in the
+ * second after another one closed. Prints a table, asserts nothing. BENCH_WEBHOOKS sets the rounds
  * (default 10).
  */
 
@@ -10,22 +13,28 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { Agent } from "node:http";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
+import postgres from "postgres";
 import { pullRequestPayload, signedDelivery } from "../test/support/github.ts";
-import { publishTestImage } from "../test/support/images.ts";
+import { docker, publishTestImage } from "../test/support/images.ts";
 import { TestSystem } from "../test/support/system.ts";
-import { percentile, table } from "./support/stats.ts";
+import { alternate, bareRun } from "./support/probe.ts";
+import { quiet } from "./support/quiet.ts";
+import { percentile, statsRow, table } from "./support/stats.ts";
 
 const N = Math.max(1, Number(process.env.BENCH_WEBHOOKS ?? 10) || 10);
 const fresh = new Agent({ keepAlive: false });
+/** Spare networks `up` keeps with network holders on (its default). */
+const SPARES = 2;
 
 async function main() {
   const system = new TestSystem();
+  const sql = postgres(system.databaseUrl, { max: 1, onnotice: () => {} });
   const repository = `acme/hook-${system.id}`;
   const imageRepo = `acme/hook-${system.id}`;
   const secret = `whsec_${randomBytes(16).toString("hex")}`;
   const sha = "c".repeat(40);
   try {
-    await publishTestImage(imageRepo, `sha-${sha}`, { message: "hook" });
+    const image = await publishTestImage(imageRepo, `sha-${sha}`, { message: "hook" });
     await system.start();
     const project = await system.api("POST", "/v1/projects", {
       body: {
@@ -39,10 +48,9 @@ async function main() {
       },
     });
     if (project.status !== 201) throw new Error(`project: ${project.status}`);
-    const samples: number[] = [];
-    // the first round stages the image (pulled onto Docker); the measured ones find it staged
-    for (let i = 0; i <= N; i++) {
-      const number = 100 + i;
+
+    /** One pull request opened → the first 200 at its preview's host; then it is torn down. */
+    const openPullRequest = async (number: number): Promise<number> => {
       const payload = pullRequestPayload("opened", { repository, number, sha, updatedAt: new Date() });
       const delivery = await signedDelivery(secret, "pull_request", payload, randomUUID());
       const t0 = performance.now();
@@ -55,28 +63,49 @@ async function main() {
         if (Date.now() > deadline) throw new Error(`pr-${number} never answered 200`);
         await sleep(10);
       }
-      if (i > 0) samples.push(performance.now() - t0);
+      const took = performance.now() - t0;
       await system.api("DELETE", `/v1/projects/hook/environments/pr-${number}`);
+      await system.waitForEnvironment("hook", `pr-${number}`, (e) => e.status === "destroyed");
+      return took;
+    };
+    const bareOnce = async () =>
+      (await bareRun(docker, image, { label: system.instance, containerPort: 8080, healthPath: "/healthz" }))
+        .first200;
+
+    // the first round stages the image (pulled onto Docker); the measured ones find it staged
+    await openPullRequest(100);
+    await bareOnce();
+    const samples: number[] = [];
+    const bares: number[] = [];
+    for (let i = 1; i <= N; i++) {
+      await alternate(
+        i,
+        async () => {
+          await quiet(system, sql, SPARES);
+          samples.push(await openPullRequest(100 + i));
+        },
+        async () => {
+          await quiet(system, sql, SPARES);
+          bares.push(await bareOnce());
+        },
+      );
+      process.stderr.write(`bench: ${i}/${N}\r`);
     }
+    process.stderr.write("\n");
     console.log(
-      `\nwebhook (pull_request opened, image staged) → first 200 via the gateway, ${N} pull requests (ms)\n`,
+      `\nwebhook (pull_request opened, image staged) → first 200 via the gateway, ${N} pull requests, alternating with ${N} bare runs (ms)\n`,
     );
     console.log(
       table(
         ["", "p50", "p95", "min", "max"],
-        [
-          [
-            "signed delivery → first 200",
-            percentile(samples, 0.5),
-            percentile(samples, 0.95),
-            Math.min(...samples),
-            Math.max(...samples),
-          ],
-        ],
+        [statsRow("signed delivery → first 200", samples), statsRow("bare docker run → first 200", bares)],
       ),
     );
+    const ratio = (p: number) => (percentile(samples, p) / percentile(bares, p)).toFixed(2);
+    console.log(`\n÷ bare: p50 ${ratio(0.5)}x, p95 ${ratio(0.95)}x`);
   } finally {
     fresh.destroy();
+    await sql.end();
     await system.stop();
   }
 }

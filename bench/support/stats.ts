@@ -27,3 +27,8 @@ export interface DeploymentView {
   digest: string | null;
   phases: Record<"queued" | "staging" | "starting" | "routing" | "ready", string | null>;
 }
+
+/** A table row: the label, then p50, p95, min and max of `values`. */
+export function statsRow(label: string, values: number[]): Array<string | number> {
+  return [label, percentile(values, 0.5), percentile(values, 0.95), Math.min(...values), Math.max(...values)];
+}
