@@ -5,7 +5,9 @@
  * starts a fresh environment. Alternating with it, the bare baseline: `docker run` of the same image
  * → first 200 on its published port. Before each sample, edgeplane's background work (the last
  * preview's teardown, spare networks made again) has ended, as a pull request seldom opens in the
- * second after another one closed. Prints a table, asserts nothing. BENCH_WEBHOOKS sets the rounds
+ * second after another one closed. Then N more deliveries, each followed 50 ms later by the closing
+ * of the pull request before it: its teardown runs beside the start (it yields to starts in
+ * progress, for up to 5 s). Prints a table, asserts nothing. BENCH_WEBHOOKS sets the rounds
  * (default 10).
  */
 
@@ -23,6 +25,8 @@ import { percentile, statsRow, table } from "./support/stats.ts";
 
 const N = Math.max(1, Number(process.env.BENCH_WEBHOOKS ?? 10) || 10);
 const fresh = new Agent({ keepAlive: false });
+/** When, after a delivery, the pull request before it closes (in the rows beside a teardown). */
+const CLOSE_AFTER_MS = 50;
 /** Spare networks `up` keeps with network holders on (its default). */
 const SPARES = 2;
 
@@ -49,13 +53,21 @@ async function main() {
     });
     if (project.status !== 201) throw new Error(`project: ${project.status}`);
 
-    /** One pull request opened → the first 200 at its preview's host; then it is torn down. */
-    const openPullRequest = async (number: number): Promise<number> => {
+    const close = async (number: number) => {
+      await system.api("DELETE", `/v1/projects/hook/environments/pr-${number}`);
+      await system.waitForEnvironment("hook", `pr-${number}`, (e) => e.status === "destroyed");
+    };
+    /**
+     * One pull request opened → the first 200 at its preview's host. With `closing`, that pull
+     * request closes CLOSE_AFTER_MS after the delivery: its teardown runs beside this start.
+     */
+    const openPullRequest = async (number: number, closing?: number): Promise<number> => {
       const payload = pullRequestPayload("opened", { repository, number, sha, updatedAt: new Date() });
       const delivery = await signedDelivery(secret, "pull_request", payload, randomUUID());
       const t0 = performance.now();
       const res = await system.post("/webhooks/github", delivery.body, delivery.headers);
       if (res.status !== 202) throw new Error(`webhook: ${res.status} ${JSON.stringify(res.body)}`);
+      const closed = closing === undefined ? undefined : sleep(CLOSE_AFTER_MS).then(() => close(closing));
       const deadline = Date.now() + 60_000;
       for (;;) {
         const page = await system.viaGateway(`pr-${number}.hook.test`, "/", fresh).catch(() => null);
@@ -64,8 +76,7 @@ async function main() {
         await sleep(10);
       }
       const took = performance.now() - t0;
-      await system.api("DELETE", `/v1/projects/hook/environments/pr-${number}`);
-      await system.waitForEnvironment("hook", `pr-${number}`, (e) => e.status === "destroyed");
+      await closed;
       return took;
     };
     const bareOnce = async () =>
@@ -74,15 +85,18 @@ async function main() {
 
     // the first round stages the image (pulled onto Docker); the measured ones find it staged
     await openPullRequest(100);
+    await close(100);
     await bareOnce();
     const samples: number[] = [];
     const bares: number[] = [];
+    const besideTeardown: number[] = [];
     for (let i = 1; i <= N; i++) {
       await alternate(
         i,
         async () => {
           await quiet(system, sql, SPARES);
           samples.push(await openPullRequest(100 + i));
+          await close(100 + i);
         },
         async () => {
           await quiet(system, sql, SPARES);
@@ -91,6 +105,14 @@ async function main() {
       );
       process.stderr.write(`bench: ${i}/${N}\r`);
     }
+    // then pull requests that open as the one before closes
+    await openPullRequest(200);
+    for (let i = 1; i <= N; i++) {
+      await quiet(system, sql, SPARES);
+      besideTeardown.push(await openPullRequest(200 + i, 200 + i - 1));
+      process.stderr.write(`bench: beside a teardown ${i}/${N}\r`);
+    }
+    await close(200 + N);
     process.stderr.write("\n");
     console.log(
       `\nwebhook (pull_request opened, image staged) → first 200 via the gateway, ${N} pull requests, alternating with ${N} bare runs (ms)\n`,
@@ -98,7 +120,11 @@ async function main() {
     console.log(
       table(
         ["", "p50", "p95", "min", "max"],
-        [statsRow("signed delivery → first 200", samples), statsRow("bare docker run → first 200", bares)],
+        [
+          statsRow("signed delivery → first 200", samples),
+          statsRow("bare docker run → first 200", bares),
+          statsRow(`  the same, another preview closing ${CLOSE_AFTER_MS} ms after it`, besideTeardown),
+        ],
       ),
     );
     const ratio = (p: number) => (percentile(samples, p) / percentile(bares, p)).toFixed(2);

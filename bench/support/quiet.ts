@@ -9,6 +9,7 @@ import { pollUntil } from "./probe.ts";
  * its own start on an otherwise idle machine.
  */
 export async function quiet(system: TestSystem, sql: postgres.Sql, spares: number): Promise<void> {
+  let seen = "";
   await pollUntil(
     async () => {
       const [row] = await sql<{ spares: number; live: number }[]>`
@@ -17,10 +18,13 @@ export async function quiet(system: TestSystem, sql: postgres.Sql, spares: numbe
       const networks = await docker.listNetworks({
         filters: { label: ["edgeplane.managed=true", `edgeplane.instance=${system.instance}`] },
       });
+      seen = `${row?.live} environments, ${row?.spares} spares (want ${spares}), ${networks.length} networks`;
       if (!row || row.spares < spares || networks.length !== row.live + row.spares) return undefined;
       return true;
     },
     "edgeplane's background work to end",
     { intervalMs: 100 },
-  );
+  ).catch((error: Error) => {
+    throw new Error(`${error.message} (last seen: ${seen})`);
+  });
 }

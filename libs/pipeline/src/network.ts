@@ -115,6 +115,9 @@ export async function releaseEnvironmentNetwork(
   await deps.db.delete(environmentNetworks).where(eq(environmentNetworks.environmentId, environmentId));
 }
 
+/** Held while spares are made, and by the orphan sweep, to which a spare not recorded yet looks orphaned. */
+export const SPARES_LOCK = "network-spares";
+
 /** What spare networks are labelled with for a project: they belong to none yet. */
 const SPARE_PROJECT = "spare";
 
@@ -152,6 +155,9 @@ export async function refillSpares(deps: NetworkDeps, want: number): Promise<num
   }
 }
 
+/** How many times a failed refill is asked for again before the next deploy asks. */
+const REFILL_RETRIES = 3;
+
 /** Per database, the refill waiting for this process's deploys to pause, and since when it waits. */
 const deferred = new WeakMap<Db, { timer: NodeJS.Timeout; since: number }>();
 
@@ -159,13 +165,16 @@ const deferred = new WeakMap<Db, { timer: NodeJS.Timeout; since: number }>();
  * Refills the spares (see `refillSpares`) once this process has asked for no refill for `quietMs`,
  * or at the latest `quietMs * 4` after the first ask. A refill (a network and two holders) costs
  * Docker about what a deploy's container start does: run as soon as a new environment took a spare,
- * it slowed the redeploy that often comes right after (its p95 in bench/deploy).
+ * it slowed the redeploy that often comes right after (its p95 in bench/deploy). A refill that
+ * fails (Docker refusing a holder's start under load, say) is asked for again, `retries` times at
+ * most: otherwise the spares would stay short until the next deploy.
  */
 export function refillSparesWhenQuiet(
   deps: NetworkDeps,
   want: number,
   quietMs: number,
   onError: (error: Error) => void,
+  retries = REFILL_RETRIES,
 ): void {
   if (!deps.runtime.prepareStart || want <= 0) return;
   const waiting = deferred.get(deps.db);
@@ -174,7 +183,10 @@ export function refillSparesWhenQuiet(
   const delay = Math.max(0, Math.min(quietMs, since + quietMs * 4 - Date.now()));
   const timer = setTimeout(() => {
     deferred.delete(deps.db);
-    refillSpares(deps, want).catch(onError);
+    refillSpares(deps, want).catch((error: Error) => {
+      onError(error);
+      if (retries > 0) refillSparesWhenQuiet(deps, want, quietMs, onError, retries - 1);
+    });
   }, delay);
   timer.unref();
   deferred.set(deps.db, { timer, since });
@@ -182,7 +194,7 @@ export function refillSparesWhenQuiet(
 
 async function refillOnce(deps: NetworkDeps, want: number): Promise<number> {
   const { runtime } = deps;
-  return withAdvisoryLock(deps.sql, "network-spares", async (lock) => {
+  return withAdvisoryLock(deps.sql, SPARES_LOCK, async (lock) => {
     await deps.db.execute(sql`delete from ${networkSpares} where exists
       (select 1 from environments e where e.id = ${networkSpares.environmentId})`);
     let made = 0;

@@ -288,3 +288,19 @@ export async function routableEnvironments(db: Db, promote?: string) {
     return [{ ...row, containerId: target.containerId, address: target.address, port: target.port }];
   });
 }
+
+/**
+ * Whether some deployment is on its way to running (staging, starting or routing, and not parked
+ * waiting for its image): its start is what a platform team is waiting on. The literal list matches
+ * the partial index `deployments_underway`, which this lookup reads.
+ */
+export async function deploymentsUnderway(db: Db): Promise<boolean> {
+  const [row] = await db
+    .select({ id: deployments.id })
+    .from(deployments)
+    .where(
+      sql`${deployments.status} in ('staging', 'starting', 'routing') and ${deployments.statusDetail} is null`,
+    )
+    .limit(1);
+  return row !== undefined;
+}

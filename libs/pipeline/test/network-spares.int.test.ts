@@ -1,9 +1,13 @@
 import { randomBytes } from "node:crypto";
-import { networkSpares } from "@edgeplane/db";
+import { setTimeout as sleep } from "node:timers/promises";
+import { environmentNetworks, networkSpares } from "@edgeplane/db";
+import { createLogger } from "@edgeplane/log";
+import { createProducer, createRedis, createSigner, generateSigningKey } from "@edgeplane/queue";
 import { DockerRuntime, networkNameFor } from "@edgeplane/runtime";
 import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { refillSpares } from "../src/network.ts";
+import { sweep } from "../src/steps/sweep.ts";
 import { projectDatabase } from "./support.ts";
 
 const instance = `t${randomBytes(4).toString("hex")}`;
@@ -75,6 +79,47 @@ describe("spare environment networks", () => {
     const made = await Promise.all(Array.from({ length: 12 }, () => refillSpares(deps(), 5)));
     expect(await spareIds()).toHaveLength(5);
     expect(made.reduce((a, b) => a + b, 0)).toBe(5);
+  });
+
+  it("are not orphans to a sweep that runs while they are made", async () => {
+    const redis = createRedis("redis://127.0.0.1:6379");
+    const producer = createProducer({
+      connection: redis,
+      prefix: `spares-${instance}`,
+      signer: createSigner(generateSigningKey().privateKey),
+    });
+    const sweepDeps = {
+      ...deps(),
+      producer,
+      log: createLogger("spares-test", "silent"),
+      stuckAfterMs: 60_000,
+    };
+    try {
+      for (let round = 0; round < 3; round++) {
+        await deploy(`pr-sweep-${round}`); // takes a spare: the refill below makes one again
+        const before = (await runtime.listNetworks()).length;
+        const refill = refillSpares(deps(), 5);
+        // the new spare's network is there, its holders starting, its row not written yet
+        while ((await runtime.listNetworks()).length === before) await sleep(5);
+        await sweep(sweepDeps);
+        await refill;
+      }
+      const spares = await spareIds();
+      expect(spares).toHaveLength(5);
+      const recorded = new Set(
+        (await base.db.db.select().from(environmentNetworks)).map((n) => n.environmentId),
+      );
+      for (const id of spares) {
+        // every spare still has its network, its subnet and its holders
+        const networks = await docker.listNetworks({ filters: { name: [networkNameFor(instance, id)] } });
+        expect(networks, id).toHaveLength(1);
+        expect(recorded.has(id), id).toBe(true);
+        expect(await holdersOf(id), id).toHaveLength(2);
+      }
+    } finally {
+      await producer.close();
+      redis.disconnect();
+    }
   });
 
   it("makes none when none are wanted", async () => {

@@ -1,4 +1,5 @@
 import type { DeploymentPhase, DesiredServices } from "@edgeplane/domain";
+import { sql } from "drizzle-orm";
 import { bigserial, index, integer, jsonb, pgTable, text } from "drizzle-orm/pg-core";
 import { at, createdAt, updatedAt } from "./columns.ts";
 import { environments } from "./environments.ts";
@@ -35,7 +36,11 @@ export const deployments = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [index("deployments_environment").on(t.environmentId, t.generation)],
+  (t) => [
+    index("deployments_environment").on(t.environmentId, t.generation),
+    // the few deployments in progress, looked up by the janitor before it tears anything down
+    index("deployments_underway").on(t.status).where(sql`${t.status} in ('staging', 'starting', 'routing')`),
+  ],
 );
 export type DeploymentRow = typeof deployments.$inferSelect;
 

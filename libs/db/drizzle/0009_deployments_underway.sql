@@ -1,0 +1,1 @@
+CREATE INDEX "deployments_underway" ON "deployments" USING btree ("status") WHERE "deployments"."status" in ('staging', 'starting', 'routing');
