@@ -5,7 +5,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { ConfigError, ingressEnv, loadConfig } from "@edgeplane/config";
 import { createDb } from "@edgeplane/db";
-import type { gatewayFromEnv } from "@edgeplane/gateway";
+import type { GatewayEnvFields } from "@edgeplane/gateway";
 import { createLogger } from "@edgeplane/log";
 import { formatLogLine, Supervisor } from "@edgeplane/supervisor";
 import { z } from "zod";
@@ -118,12 +118,31 @@ export async function keysFor(
   );
 }
 
-type GatewayProcess = Awaited<ReturnType<ReturnType<typeof gatewayFromEnv>["start"]>>;
+/**
+ * nginx, started with the same config worker-ingress renders: routes, status pages, certificates.
+ * Its modules (the pipeline's, with the queue client) load here, while the API boots, not before.
+ */
+async function startGateway(gatewayEnv: GatewayEnvFields, databaseUrl: string) {
+  const [{ gatewayFromEnv }, { syncGateway }] = await Promise.all([
+    import("@edgeplane/gateway"),
+    import("@edgeplane/pipeline"),
+  ]);
+  const gateway = gatewayFromEnv(gatewayEnv);
+  await gateway.prepare();
+  // the render lock holds one connection while the render reads on another
+  const { db, sql, close } = createDb(databaseUrl, { max: 3 });
+  const { routes } = await syncGateway({ db, sql, gateway });
+  await close();
+  return { routes, process: await gateway.start() };
+}
 
 /** How long the workers wait for the API to answer before they start anyway. */
 const API_FIRST_MS = 5_000;
 
-/** Whether a GET of `url` answers 200 within a second. node:http, not fetch: `up` stays running, and fetch's client would hold ~10 MiB in it for one probe. */
+/**
+ * Whether a GET of `url` answers 200 within a second. node:http, not fetch (nor the runtime's
+ * waitHealthy, which uses it): `up` stays running, and fetch's client would hold ~10 MiB in it.
+ */
 function answers200(url: string): Promise<boolean> {
   return new Promise((resolve) => {
     const request = httpGet(url, { timeout: 1000 }, (response) => {
@@ -232,19 +251,18 @@ export async function up(options: { only?: AppName[] } = {}): Promise<void> {
     ? answers(`${controlUrl(env.EDGEPLANE_API_HOST, env.EDGEPLANE_API_PORT)}/healthz`, API_FIRST_MS)
     : Promise.resolve();
 
-  let nginx: GatewayProcess | null = null;
-  let gatewayStarted: Promise<{ routes: number; process: GatewayProcess } | null> = Promise.resolve(null);
+  let gatewayStarted: ReturnType<typeof startGateway> | null = null;
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, "stopping all processes");
     await supervisor.stop(25_000);
-    await gatewayStarted.catch(() => {}); // a gateway still starting is stopped too
+    // a gateway still starting is stopped too, once it has
+    const nginx = (await gatewayStarted?.catch(() => null))?.process;
     if (nginx) {
-      const gateway = nginx;
-      gateway.kill("SIGQUIT"); // graceful: finish in-flight requests
-      await new Promise((r) => (gateway.exitCode === null ? gateway.once("exit", r) : r(null)));
+      nginx.kill("SIGQUIT"); // graceful: finish in-flight requests
+      await new Promise((r) => (nginx.exitCode === null ? nginx.once("exit", r) : r(null)));
     }
     log.info("stopped");
     process.exit(0);
@@ -252,31 +270,13 @@ export async function up(options: { only?: AppName[] } = {}): Promise<void> {
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
   if (gatewayEnv) {
-    // nginx starts with the same config worker-ingress renders: routes, status pages, certificates.
-    // Its modules (the pipeline's, with the queue client) load here, while the API boots, not before.
-    gatewayStarted = (async () => {
-      const [{ gatewayFromEnv }, { syncGateway }] = await Promise.all([
-        import("@edgeplane/gateway"),
-        import("@edgeplane/pipeline"),
-      ]);
-      const gateway = gatewayFromEnv(gatewayEnv);
-      await gateway.prepare();
-      // the render lock holds one connection while the render reads on another
-      const { db, sql, close } = createDb(env.DATABASE_URL, { max: 3 });
-      const { routes } = await syncGateway({ db, sql, gateway });
-      await close();
-      nginx = await gateway.start();
-      return { routes, process: nginx };
-    })();
-    const started = await gatewayStarted;
+    gatewayStarted = startGateway(gatewayEnv, env.DATABASE_URL);
+    const { routes, process: nginx } = await gatewayStarted;
     log.info(
-      {
-        address: `http://${gatewayEnv.EDGEPLANE_GATEWAY_HOST}:${gatewayEnv.EDGEPLANE_GATEWAY_PORT}`,
-        routes: started?.routes,
-      },
+      { address: `http://${gatewayEnv.EDGEPLANE_GATEWAY_HOST}:${gatewayEnv.EDGEPLANE_GATEWAY_PORT}`, routes },
       "gateway listening",
     );
-    started?.process.on("exit", (code, signal) => {
+    nginx.on("exit", (code, signal) => {
       if (!stopping) {
         log.error({ code, signal }, "gateway exited; stopping");
         void stop("gateway-exit");

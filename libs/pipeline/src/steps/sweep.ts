@@ -75,42 +75,10 @@ export async function sweep(deps: SweepDeps, now = new Date()): Promise<SweepRep
       await enqueueTeardown(deps.producer, env, `r${now.getTime()}`);
     }
 
-    // orphans: both listings must be complete, or nothing is removed. Under the spares' lock: a
-    // refill makes a spare's network and holders before it records the spare, and in between they
-    // would look like orphans (the spare then named a network that was gone).
-    const { orphans, orphanNetworks, orphanVolumes } = await withAdvisoryLock(
-      deps.sql,
-      SPARES_LOCK,
-      async () => {
-        const containers = await deps.runtime.list();
-        const live = await deps.db
-          .select({ id: environments.id })
-          .from(environments)
-          .where(notInArray(environments.status, ["destroyed"]));
-        // spare networks belong to environments yet to come (see refillSpares)
-        const spares = await deps.db.select({ id: networkSpares.environmentId }).from(networkSpares);
-        const liveIds = new Set([...live, ...spares].map((e) => e.id));
-        const orphans = containers.filter((c) => !liveIds.has(c.environmentId));
-        for (const c of orphans) {
-          await deps.runtime.remove(c.id);
-          deps.log.info({ container: c.id.slice(0, 12), name: c.name }, "removed orphan container");
-        }
-        // networks of no live environment (their containers are gone above): removed, subnets given back
-        const orphanNetworks = (await deps.runtime.listNetworks()).filter(
-          (n) => !liveIds.has(n.environmentId),
-        );
-        for (const n of orphanNetworks) {
-          await releaseEnvironmentNetwork(deps, n.environmentId);
-          deps.log.info({ network: n.name }, "removed orphan network");
-        }
-        // volumes of no live environment: a preview's data never outlives it
-        const orphanVolumes = (await deps.runtime.listVolumes()).filter((v) => !liveIds.has(v.environmentId));
-        for (const v of orphanVolumes) {
-          await deps.runtime.removeVolume(v.name);
-          deps.log.info({ volume: v.name }, "removed orphan volume");
-        }
-        return { orphans, orphanNetworks, orphanVolumes };
-      },
+    // under the spares' lock: a refill makes a spare's network and holders before it records the
+    // spare, and in between they would look like orphans (the spare then named a network that was gone)
+    const { orphans, orphanNetworks, orphanVolumes } = await withAdvisoryLock(deps.sql, SPARES_LOCK, () =>
+      removeOrphans(deps),
     );
     const gc = await collectUnusedImages({ ...deps, graceMs: deps.imageGraceMs ?? 0 }, now);
     const pruned = (await deps.runtime.prune?.()) ?? 0;
@@ -150,4 +118,37 @@ async function destroyWhere(deps: SweepDeps, where: ReturnType<typeof and>): Pro
   });
   for (const env of targets) await enqueueTeardown(deps.producer, env);
   return targets.length;
+}
+
+/**
+ * Containers, networks and volumes of no live environment or spare: removed. Both listings must be
+ * complete, or nothing is removed.
+ */
+async function removeOrphans(deps: SweepDeps) {
+  const containers = await deps.runtime.list();
+  const live = await deps.db
+    .select({ id: environments.id })
+    .from(environments)
+    .where(notInArray(environments.status, ["destroyed"]));
+  // spare networks belong to environments yet to come (see refillSpares)
+  const spares = await deps.db.select({ id: networkSpares.environmentId }).from(networkSpares);
+  const liveIds = new Set([...live, ...spares].map((e) => e.id));
+  const orphans = containers.filter((c) => !liveIds.has(c.environmentId));
+  for (const c of orphans) {
+    await deps.runtime.remove(c.id);
+    deps.log.info({ container: c.id.slice(0, 12), name: c.name }, "removed orphan container");
+  }
+  // networks of no live environment (their containers are gone above): removed, subnets given back
+  const orphanNetworks = (await deps.runtime.listNetworks()).filter((n) => !liveIds.has(n.environmentId));
+  for (const n of orphanNetworks) {
+    await releaseEnvironmentNetwork(deps, n.environmentId);
+    deps.log.info({ network: n.name }, "removed orphan network");
+  }
+  // volumes of no live environment: a preview's data never outlives it
+  const orphanVolumes = (await deps.runtime.listVolumes()).filter((v) => !liveIds.has(v.environmentId));
+  for (const v of orphanVolumes) {
+    await deps.runtime.removeVolume(v.name);
+    deps.log.info({ volume: v.name }, "removed orphan volume");
+  }
+  return { orphans, orphanNetworks, orphanVolumes };
 }

@@ -17,7 +17,7 @@ export interface JanitorDeps extends WorkerDeps {
  * starting meanwhile (a pull request opened as another closed) from ~0.5 s to 0.8–2.4 s. Nobody
  * waits on a teardown that much; past this it runs regardless, so a stuck deployment holds none back.
  */
-export const TEARDOWN_YIELD_MS = 5_000;
+const TEARDOWN_YIELD_MS = 5_000;
 /** How often a yielding teardown looks again. */
 const TEARDOWN_RECHECK_MS = 150;
 
