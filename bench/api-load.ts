@@ -12,26 +12,36 @@
  * Each edgeplane run is made twice: with the whole system at work (every 202 also sets the pipeline
  * staging and starting containers on the same cores), and with the API alone, its workers paused
  * (SIGSTOP) for the run and resumed after it: what one API process takes, its jobs left queued.
- * Prints a table, asserts nothing. BENCH_LOAD_SECONDS sets each run's length (default 10),
- * BENCH_LOAD_CONNECTIONS the concurrent connections (default 50).
+ * A last run is the database's share alone: the same deploys' intent writes (recordDeployment, as
+ * the API calls it, group commit and all) from the bench process, as many at once as the
+ * connections, with no HTTP, authentication, validation or queue: what Postgres and the write path
+ * allow on this machine, a ceiling for the API above it.
+ * Prints two tables, asserts nothing: the rates, then the CPU each part of the machine spent per
+ * accepted request (the API process, Postgres, Redis, this process, the whole machine from
+ * /proc/stat) and the rate the machine's cores would allow at that cost.
+ * BENCH_LOAD_SECONDS sets each run's length (default 10), BENCH_LOAD_CONNECTIONS the concurrent
+ * connections (default 50).
  */
 
 import { randomBytes, randomUUID } from "node:crypto";
 import { createServer } from "node:http";
+import { availableParallelism } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
+import { createDb, type Db, eq, projects, sql } from "@edgeplane/db";
+import { recordDeployment } from "@edgeplane/pipeline";
 import autocannon from "autocannon";
 import { pullRequestPayload, signedDelivery } from "../test/support/github.ts";
 import { publishTestImage } from "../test/support/images.ts";
 import { TestSystem } from "../test/support/system.ts";
-import { cpuMs, processTree } from "./support/procs.ts";
-import { table } from "./support/stats.ts";
+import { cpuByCommand, cpuMs, machineBusyMs, processTree } from "./support/procs.ts";
+import { percentile, table } from "./support/stats.ts";
 
 const SECONDS = Math.max(1, Number(process.env.BENCH_LOAD_SECONDS ?? 10) || 10);
 const CONNECTIONS = Math.max(1, Number(process.env.BENCH_LOAD_CONNECTIONS ?? 50) || 50);
 
 type Request = { method: "POST"; path: string; headers: Record<string, string>; body: string };
 
-async function load(url: string, requests: () => Request) {
+async function load(url: string, requests: () => Request): Promise<Outcome> {
   const result = await autocannon({
     url,
     connections: CONNECTIONS,
@@ -44,6 +54,68 @@ async function load(url: string, requests: () => Request) {
     p50: result.latency.p50,
     p99: result.latency.p99,
     other: result.non2xx + result.errors + result.timeouts,
+  };
+}
+
+interface Outcome {
+  accepted: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  other: number;
+}
+
+/** CPU used so far (ms) by the API process, Postgres, Redis, this process and the whole machine. */
+async function cpuNow(api: number | undefined) {
+  const [services, machine, apiMs] = await Promise.all([
+    cpuByCommand(["postgres", "redis-server"]),
+    machineBusyMs(),
+    api === undefined ? Promise.resolve(Number.NaN) : cpuMs(api),
+  ]);
+  const own = process.cpuUsage();
+  return {
+    api: apiMs,
+    postgres: services.get("postgres") ?? 0,
+    redis: services.get("redis-server") ?? 0,
+    bench: (own.user + own.system) / 1000,
+    machine,
+  };
+}
+
+/**
+ * The intent writes of CONNECTIONS concurrent deploy requests, as the API records them, for SECONDS:
+ * each loop records a deployment and at once the next.
+ */
+async function intentWritesAlone(db: Db, image: string): Promise<Outcome> {
+  const [row] = await db.select().from(projects).where(eq(projects.name, "load"));
+  const [version] = await db.execute<{ v: string }>(
+    sql`select xmin::text as v from projects where name = 'load'`,
+  );
+  if (!row || !version) throw new Error("project load not found");
+  const latencies: number[] = [];
+  let n = 0;
+  const end = Date.now() + SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      while (Date.now() < end) {
+        const started = performance.now();
+        await recordDeployment(db, {
+          project: row,
+          projectVersion: version.v,
+          environment: `env-${n++ % 40}`,
+          image,
+          requestedBy: null,
+        });
+        latencies.push(performance.now() - started);
+      }
+    }),
+  );
+  return {
+    accepted: latencies.length,
+    perSecond: latencies.length / SECONDS,
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+    other: 0,
   };
 }
 
@@ -112,6 +184,7 @@ async function main() {
       return (Date.now() - started) / 1000;
     };
     const rows: Array<Array<string | number>> = [];
+    const cpuRows: Array<Array<string | number>> = [];
     const waits: string[] = [];
     // the system's workers (every app but the API), to pause for the runs of the API alone
     const workers = async () =>
@@ -119,33 +192,77 @@ async function main() {
         .filter((p) => /^(worker-|janitor)/.test(p.label))
         .map((p) => p.pid);
     const api = (await processTree(system.pid ?? 0)).find((p) => p.label === "api")?.pid;
-    const run = async (label: string, url: string, requests: () => Request, alone = false) => {
-      waits.push(`${label}: ${(await settled()).toFixed(1)} s`);
-      const paused = alone ? await workers() : [];
+    const cores = availableParallelism();
+    const measure = async (
+      label: string,
+      work: () => Promise<Outcome>,
+      options: { alone: boolean; api: boolean },
+    ) => {
+      waits.push(`${label.trim()}: ${(await settled()).toFixed(1)} s`);
+      const paused = options.alone ? await workers() : [];
       for (const pid of paused) process.kill(pid, "SIGSTOP");
       try {
-        // the API process's own CPU for each accepted request: steadier than a rate on a busy machine
-        const measured = url === system.apiUrl && api !== undefined ? api : undefined;
-        const before = measured === undefined ? 0 : await cpuMs(measured);
-        const r = await load(url, requests);
-        const cpu =
-          measured === undefined ? "" : ((await cpuMs(measured)) - before) / Math.max(1, r.accepted);
-        rows.push([label, r.perSecond, r.p50, r.p99, r.accepted, r.other, cpu]);
+        const before = await cpuNow(options.api ? api : undefined);
+        const r = await work();
+        const after = await cpuNow(options.api ? api : undefined);
+        const per = (part: keyof typeof before) => (after[part] - before[part]) / Math.max(1, r.accepted);
+        rows.push([label, r.perSecond, r.p50, r.p99, r.accepted, r.other]);
+        cpuRows.push([
+          label,
+          per("api"),
+          per("postgres"),
+          per("redis"),
+          per("bench"),
+          per("machine"),
+          (after.machine - before.machine) / (SECONDS * 1000),
+          (cores * 1000) / per("machine"),
+        ]);
       } finally {
         for (const pid of paused) process.kill(pid, "SIGCONT");
       }
     };
+    const run = (label: string, url: string, requests: () => Request, alone = false) =>
+      measure(label, () => load(url, requests), { alone, api: url === system.apiUrl });
     await run("bare Node server, deploy requests", `http://127.0.0.1:${barePort}`, deploy);
     await run("edgeplane API: deploy requests (202 after commit)", system.apiUrl, deploy);
     await run("  the same, API alone (workers paused)", system.apiUrl, deploy, true);
     await run("bare Node server, webhook deliveries", `http://127.0.0.1:${barePort}`, webhook);
     await run("edgeplane API: signed webhook deliveries", system.apiUrl, webhook);
     await run("  the same, API alone (workers paused)", system.apiUrl, webhook, true);
+    // last: its deployments are recorded and never enqueued (nothing waits on them to settle); its
+    // pool outlives the measurement, so that its backends' CPU is still there to be read
+    const writer = createDb(system.databaseUrl);
+    try {
+      await measure(
+        "deploys' intent writes alone, from the bench process (no HTTP, auth, Redis)",
+        () => intentWritesAlone(writer.db, image),
+        { alone: true, api: false },
+      );
+    } finally {
+      await writer.close();
+    }
     console.log(
       `\nAPI load, ${CONNECTIONS} connections, ${SECONDS} s each (targets: 2,000/s deploys, 1,500/s webhooks)\n`,
     );
+    console.log(table(["", "accepted/s", "p50 ms", "p99 ms", "accepted", "other"], rows));
     console.log(
-      table(["", "accepted/s", "p50 ms", "p99 ms", "accepted", "other", "API CPU ms per accepted"], rows),
+      `\nCPU per accepted request, ms (the bench process holds the load generator, and the bare server and the intent writes of their rows); ${cores} cores\n`,
+    );
+    console.log(
+      table(
+        [
+          "",
+          "API",
+          "Postgres",
+          "Redis",
+          "bench process",
+          "whole machine",
+          "cores busy",
+          "/s the cores allow at this cost",
+        ],
+        cpuRows,
+        2,
+      ),
     );
     console.log(`\nwaited for the pipeline to settle before each run: ${waits.join("; ")}`);
   } finally {

@@ -77,3 +77,33 @@ export async function processTree(root: number): Promise<Array<Proc & { label: s
   walk(rootProc, 0, undefined);
   return out;
 }
+
+/** CPU time (ms) used so far by every process whose command name is one of `names`, summed per name. */
+export async function cpuByCommand(names: readonly string[]): Promise<Map<string, number>> {
+  const totals = new Map(names.map((n) => [n, 0]));
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, "utf8").catch(() => "");
+    const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+    if (!totals.has(comm)) continue;
+    const [utime = 0, stime = 0] = stat
+      .slice(stat.lastIndexOf(")") + 2)
+      .split(" ")
+      .slice(11, 13)
+      .map(Number);
+    totals.set(comm, (totals.get(comm) ?? 0) + (utime + stime) * 10);
+  }
+  return totals;
+}
+
+/** The machine's busy CPU time so far (every core, every process and the kernel), in ms, from /proc/stat. */
+export async function machineBusyMs(): Promise<number> {
+  const first = (await readFile("/proc/stat", "utf8")).split("\n")[0] ?? "";
+  // cpu  user nice system idle iowait irq softirq steal …
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0] = first
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  return (user + nice + system + irq + softirq) * 10;
+}

@@ -25,8 +25,11 @@ interface Waiting {
  * when every write of the batch has, and each `tx.commit()` resolves once it is done, so each
  * caller hears back only once its write is committed.
  *
- * Writes arriving in the same tick start together. Up to MAX_IN_FLIGHT batches are in flight at
- * once, never two with a key in common, so two batches never take the same rows (a batch held up
+ * Writes arriving in the same tick start together, shared among the batches that may start (each
+ * takes its share of the waiting writes, and every later write of the keys it took): one backend
+ * runs a batch's statements one after another, so a single batch of everything would leave
+ * Postgres on one core. Up to MAX_IN_FLIGHT batches are in flight at once, never two with a key in
+ * common, so two batches never take the same rows (a batch held up
  * by a row another transaction holds holds up no write of another key); in a batch the writes go in
  * the order of their keys (the same rows always taken in the same order), arrival order among
  * equal keys. A write that reads what it then decides on (`exclusive`) never
@@ -78,7 +81,8 @@ export class GroupCommit {
 
   #pump(): void {
     while (this.#inFlight < MAX_IN_FLIGHT && this.#waiting.length > 0) {
-      const batch = this.#nextBatch();
+      const share = Math.ceil(this.#waiting.length / (MAX_IN_FLIGHT - this.#inFlight));
+      const batch = this.#nextBatch(Math.min(MAX_BATCH, share));
       if (batch.length === 0) return; // every write waiting is for a key in flight
       const keys = batch.flatMap((w) => w.keys);
       for (const k of keys) this.#busyKeys.add(k);
@@ -97,17 +101,21 @@ export class GroupCommit {
   }
 
   /**
-   * Up to MAX_BATCH of the waiting writes, in arrival order, leaving those that may not share it
-   * and those whose key a batch in flight holds (and every later write of that key).
+   * Up to `limit` of the waiting writes, in arrival order (and past it, up to MAX_BATCH, the later
+   * writes of keys it holds), leaving those that may not share it and those whose key a batch in
+   * flight holds (and every later write of that key).
    */
-  #nextBatch(): Waiting[] {
+  #nextBatch(limit: number): Waiting[] {
     const batch: Waiting[] = [];
     // key → taken exclusively (no other write of it may join)
     const taken = new Map<string, boolean>([...this.#busyKeys].map((k) => [k, true]));
     const left: Waiting[] = [];
     for (const w of this.#waiting) {
       const clash = w.keys.some((k) => taken.has(k) && (w.exclusive || taken.get(k)));
-      if (batch.length >= MAX_BATCH || clash) {
+      // past the limit, a write whose keys are all this batch's still joins: it would wait for it
+      const ownKeys = !w.exclusive && w.keys.every((k) => taken.get(k) === false);
+      const full = batch.length >= MAX_BATCH || (batch.length >= limit && !ownKeys);
+      if (full || clash) {
         left.push(w);
         // a later write of the same key must not overtake it
         for (const k of w.keys) taken.set(k, true);

@@ -57,6 +57,36 @@ describe("GroupCommit", () => {
     expect(txids).not.toContain(one);
   });
 
+  it("spreads writes of different keys that arrive together over several transactions on their own backends", async () => {
+    // four connections open and idle, so each batch finds one of its own at once
+    const held = await Promise.all(Array.from({ length: 4 }, () => db.sql.reserve()));
+    for (const connection of held) connection.release();
+    const group = new GroupCommit(db.db);
+    const ids = Array.from({ length: 40 }, (_, i) => 500 + i);
+    const written = await Promise.all(
+      ids.map((id) =>
+        group.run([`spread/${id}`], async (tx) => {
+          const [[row]] = await Promise.all([
+            tx.send(
+              sql`insert into notes (id, body) values (${id}, 'spread') returning txid_current()::text as tx, pg_backend_pid() as pid`,
+            ),
+            tx.commit(),
+          ]);
+          return { tx: String(row?.tx), pid: Number(row?.pid) };
+        }),
+      ),
+    );
+
+    const rows = await reader<{ id: number }[]>`select id from notes where body = 'spread' order by id`;
+    expect(rows.map((r) => r.id)).toEqual(ids);
+    // neither one transaction for all (one backend running all of them in turn) nor one each
+    const transactions = new Set(written.map((w) => w.tx));
+    expect(transactions.size).toBeGreaterThan(1);
+    expect(transactions.size).toBeLessThanOrEqual(4);
+    // the batches went side by side, each on a connection of its own
+    expect(new Set(written.map((w) => w.pid)).size).toBe(transactions.size);
+  });
+
   it("lets a write of another key go while a batch waits on a row, and holds back those of its key", async () => {
     await reader`insert into notes (id, body) values (900, 'held')`;
     const group = new GroupCommit(db.db);
@@ -145,18 +175,25 @@ describe("GroupCommit", () => {
   });
 
   it("sends a batch's writes in the order of their keys, whatever order they arrived in", async () => {
-    await reader`create table log (seq bigserial primary key, key text not null)`;
+    await reader`create table log (seq bigserial primary key, key text not null, tx text not null)`;
     const group = new GroupCommit(db.db);
     const append = (key: string) =>
       group.run([key], async (tx) => {
-        tx.send(sql`insert into log (key) values (${key})`);
+        tx.send(sql`insert into log (key, tx) values (${key}, txid_current()::text)`);
         return key;
       });
-    await Promise.all(["m", "c", "z", "a", "k"].map(append));
+    await Promise.all(["m", "c", "z", "a", "k", "q", "b", "y", "f", "w", "d", "p"].map(append));
 
-    const rows = await reader<{ key: string }[]>`select key from log order by seq`;
-    // arrived together, went together, sorted
-    expect(rows.map((r) => r.key)).toEqual(["a", "c", "k", "m", "z"]);
+    const rows = await reader<{ key: string; tx: string }[]>`select key, tx from log order by seq`;
+    expect(rows).toHaveLength(12);
+    // arrived together, went together in a few batches, each batch's writes sorted
+    const batches = new Map<string, Array<{ key: string }>>();
+    for (const r of rows) batches.set(r.tx, [...(batches.get(r.tx) ?? []), r]);
+    expect(Math.max(...[...batches.values()].map((b) => b.length))).toBeGreaterThan(1);
+    for (const batch of batches.values()) {
+      const keys = batch.map((r) => r.key);
+      expect(keys).toEqual([...keys].sort());
+    }
   });
 
   it("never puts an exclusive write in a batch with another write of its key", async () => {
@@ -167,7 +204,9 @@ describe("GroupCommit", () => {
     );
     const [t300, t301, t302, t311, t321, t303] = txids;
     expect(new Set([t301, t311, t321]).size).toBe(3);
-    expect(new Set([t300, t301, t302, t303]).size).toBe(1);
+    // the ones after 301 shared a transaction with no other write (the others had gone by then)
+    for (const t of [t311, t321]) expect(txids.filter((x) => x === t)).toHaveLength(1);
+    expect(new Set([t300, t302, t303]).has(t311)).toBe(false);
     // and they keep their order: each waits for the one before it
     const rows = await reader<
       { id: number; tx: string }[]
