@@ -23,7 +23,8 @@ describe("coalescedSocketFactory", () => {
 
     // larger than the driver's 1 KiB flush threshold, as a batch of queries is
     const parts = Array.from({ length: 20 }, (_, i) => Buffer.alloc(1500, 97 + i));
-    for (const part of parts) socket.write(part);
+    // held, not "full": the driver mishandles a full socket (see coalesced-socket.ts)
+    expect(parts.map((part) => socket.write(part))).toEqual(parts.map(() => true));
     expect(socket.writableCorked).toBe(1);
     expect(socket.writableLength).toBe(20 * 1500);
 
