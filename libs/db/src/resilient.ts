@@ -1,6 +1,5 @@
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
-import { coalescedSocketFactory } from "./coalesced-socket.ts";
 import { registerClient } from "./raw.ts";
 import * as schema from "./schema.ts";
 
@@ -70,9 +69,6 @@ export function createResilientPool(url: string, options: { max: number; recycle
       max: options.max,
       onnotice: () => {},
       connect_timeout: 10,
-      // a turn's queries in one write (see coalesced-socket.ts); an option the driver reads but
-      // its types leave out
-      ...({ socket: coalescedSocketFactory() } as object),
       // connections end only when lost, so a close always means trouble (see recycle)
       max_lifetime: null,
       onclose: () => {

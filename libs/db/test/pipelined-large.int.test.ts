@@ -4,8 +4,8 @@ import { createDb, dropDatabase, ensureDatabase, pipelinedTransaction, prepare, 
 
 const url = `postgres://postgres@127.0.0.1:5432/edgeplane_pipelined_${randomBytes(4).toString("hex")}`;
 
-// A transaction whose statements, sent in one turn, are far more than a socket buffers by default
-// (16 KiB): held together until the turn ends, they must neither stall the connection nor be lost.
+// A transaction whose statements, all sent before any answer, are far more than a socket buffers
+// (16 KiB): none is lost and the connection stalls neither this transaction nor the next.
 describe("a pipelined transaction larger than a socket's buffer", () => {
   let db: ReturnType<typeof createDb>;
 
