@@ -29,15 +29,15 @@ interface Waiting {
  * takes its share of the waiting writes, and every later write of the keys it took): one backend
  * runs a batch's statements one after another, so a single batch of everything would leave
  * Postgres on one core. Up to MAX_IN_FLIGHT batches are in flight at once, never two with a key in
- * common, so two batches never take the same rows (a batch held up
- * by a row another transaction holds holds up no write of another key); in a batch the writes go in
- * the order of their keys (the same rows always taken in the same order), arrival order among
- * equal keys. A write that reads what it then decides on (`exclusive`) never
- * shares a batch with another write of the same key: it would not see that write's effect. If a
- * statement of a batch fails, or a write throws before the COMMIT is sent, the batch is rolled back
- * and each of its writes is run again in a transaction of its own, so a failure is its own write's,
- * never a neighbour's: a write must be safe to run again from the start. A write that throws once
- * the COMMIT is on its way (its statements, sent, wrote nothing) fails alone, the others committed.
+ * common, so two batches never take the same rows (a batch held up by a row another transaction
+ * holds holds up no write of another key); in a batch the writes go in the order of their keys
+ * (the same rows always taken in the same order), arrival order among equal keys. A write that
+ * reads what it then decides on (`exclusive`) never shares a batch with another write of the same
+ * key: it would not see that write's effect. If a statement of a batch fails, or a write throws
+ * before the COMMIT is sent, the batch is rolled back and each of its writes is run again in a
+ * transaction of its own, so a failure is its own write's, never a neighbour's: a write must be
+ * safe to run again from the start. A write that throws once the COMMIT is on its way (its
+ * statements, sent, wrote nothing) fails alone, the others committed.
  */
 /** Batches in flight at once (see GroupCommit), and the writes one may hold. */
 const MAX_IN_FLIGHT = 4;
