@@ -27,7 +27,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import { availableParallelism } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
-import { createDb, type Db, eq, projects, sql } from "@edgeplane/db";
+import { createDb, type Db, eq, projects, rowVersion } from "@edgeplane/db";
 import { recordDeployment } from "@edgeplane/pipeline";
 import autocannon from "autocannon";
 import { pullRequestPayload, signedDelivery } from "../test/support/github.ts";
@@ -87,11 +87,11 @@ async function cpuNow(api: number | undefined) {
  * each loop records a deployment and at once the next.
  */
 async function intentWritesAlone(db: Db, image: string): Promise<Outcome> {
-  const [row] = await db.select().from(projects).where(eq(projects.name, "load"));
-  const [version] = await db.execute<{ v: string }>(
-    sql`select xmin::text as v from projects where name = 'load'`,
-  );
-  if (!row || !version) throw new Error("project load not found");
+  const [found] = await db
+    .select({ project: projects, version: rowVersion(projects) })
+    .from(projects)
+    .where(eq(projects.name, "load"));
+  if (!found) throw new Error("project load not found");
   const latencies: number[] = [];
   let n = 0;
   const end = Date.now() + SECONDS * 1000;
@@ -100,8 +100,8 @@ async function intentWritesAlone(db: Db, image: string): Promise<Outcome> {
       while (Date.now() < end) {
         const started = performance.now();
         await recordDeployment(db, {
-          project: row,
-          projectVersion: version.v,
+          project: found.project,
+          projectVersion: found.version,
           environment: `env-${n++ % 40}`,
           image,
           requestedBy: null,

@@ -9,10 +9,23 @@ interface Proc {
   comm: string;
 }
 
+/** The command name in a /proc/<pid>/stat line. */
+const commOf = (stat: string) => stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+
+/** The CPU time (user and system) in a /proc/<pid>/stat line, in ms (clock ticks of 10 ms). */
+function cpuMsOf(stat: string): number {
+  const [utime = 0, stime = 0] = stat
+    .slice(stat.lastIndexOf(")") + 2)
+    .split(" ")
+    .slice(11, 13)
+    .map(Number);
+  return (utime + stime) * 10;
+}
+
 async function readProc(pid: number): Promise<Proc | undefined> {
   try {
     const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-    const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+    const comm = commOf(stat);
     const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
     const cmdline = (await readFile(`/proc/${pid}/cmdline`, "utf8")).replaceAll("\0", " ").trim();
     return { pid, ppid, cmdline, comm };
@@ -39,13 +52,7 @@ export async function pssKiB(pid: number): Promise<number> {
 
 /** CPU time (user and system) a process has used so far, in ms, from /proc (clock ticks of 10 ms). */
 export async function cpuMs(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-  const [utime = 0, stime = 0] = stat
-    .slice(stat.lastIndexOf(")") + 2)
-    .split(" ")
-    .slice(11, 13)
-    .map(Number);
-  return (utime + stime) * 10;
+  return cpuMsOf(await readFile(`/proc/${pid}/stat`, "utf8"));
 }
 
 function labelFor(proc: Proc, parentLabel: string | undefined): string {
@@ -84,14 +91,8 @@ export async function cpuByCommand(names: readonly string[]): Promise<Map<string
   for (const entry of await readdir("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     const stat = await readFile(`/proc/${entry}/stat`, "utf8").catch(() => "");
-    const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-    if (!totals.has(comm)) continue;
-    const [utime = 0, stime = 0] = stat
-      .slice(stat.lastIndexOf(")") + 2)
-      .split(" ")
-      .slice(11, 13)
-      .map(Number);
-    totals.set(comm, (totals.get(comm) ?? 0) + (utime + stime) * 10);
+    const comm = commOf(stat);
+    if (totals.has(comm)) totals.set(comm, (totals.get(comm) ?? 0) + cpuMsOf(stat));
   }
   return totals;
 }
