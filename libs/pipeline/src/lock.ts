@@ -14,6 +14,15 @@ export interface HeldLock {
 }
 
 /**
+ * How long one attempt to take a lock waits in Postgres before it gives its connection back and
+ * queues for one again (see withAdvisoryLock).
+ */
+const WAIT_SLICE_MS = 100;
+
+/** Postgres's answer to a lock wait that outlasted `lock_timeout`. */
+const LOCK_NOT_AVAILABLE = "55P03";
+
+/**
  * Holds a Postgres advisory lock on `key` for the duration of `fn` (one reconcile at a time per
  * environment, across any number of worker processes). A dead worker's lock dies with its session.
  *
@@ -22,40 +31,57 @@ export interface HeldLock {
  * the lock is gone with it and another process may take it: `fn` is told at once (`signal`), its
  * next `assertHeld()` throws LockLost, and withAdvisoryLock itself rejects with LockLost even if
  * `fn` finished, so the job is retried and no step goes on believing it holds a lock it lost.
+ *
+ * A wait for a lock someone else holds takes a connection of `sql`'s pool for at most
+ * WAIT_SLICE_MS at a time, then gives it back and queues for one again: waiters never hold every
+ * connection while a holder needs one (for a lock inside its lock, say), however many wait.
  */
 export async function withAdvisoryLock<T>(
   sql: Sql,
   key: string,
   fn: (held: HeldLock) => Promise<T>,
 ): Promise<T> {
-  let acquired!: () => void;
   let release!: () => void;
-  const held = new Promise<void>((resolve) => {
-    acquired = resolve;
-  });
   const done = new Promise<void>((resolve) => {
     release = resolve;
   });
   const lost = new AbortController();
   let released = false;
-  const session = sql
-    .begin(async (tx) => {
+  /** One attempt: resolves `acquired` once the lock is held, or rejects it if this attempt ended first. */
+  const attempt = () => {
+    let acquired!: () => void;
+    const held = new Promise<void>((resolve) => {
+      acquired = resolve;
+    });
+    const session = sql.begin(async (tx) => {
+      // sent together: the wait below ends after WAIT_SLICE_MS, aborting the transaction
+      void tx.unsafe(`set local lock_timeout = '${WAIT_SLICE_MS}ms'`).catch(() => {});
       await tx`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`;
       acquired();
       await done;
-    })
-    .then(
-      () => {
-        if (!released) lost.abort(new LockLost(`lock ${key} ended before its holder released it`));
-      },
-      (error: unknown) => {
-        lost.abort(new LockLost(`lock ${key} lost: ${(error as Error).message}`));
-        throw error;
-      },
-    );
-  // the session failing before the lock is held fails the caller; after, it only loses the lock
-  await Promise.race([held, session]);
-  session.catch(() => {});
+    });
+    return { held, session };
+  };
+  let session: Promise<unknown>;
+  for (;;) {
+    const current = attempt();
+    session = current.session;
+    try {
+      // the session failing before the lock is held fails the caller; after, it only loses the lock
+      await Promise.race([current.held, current.session]);
+      break;
+    } catch (error) {
+      if ((error as { code?: string }).code !== LOCK_NOT_AVAILABLE) throw error;
+    }
+  }
+  const ended = session.then(
+    () => {
+      if (!released) lost.abort(new LockLost(`lock ${key} ended before its holder released it`));
+    },
+    (error: unknown) => {
+      lost.abort(new LockLost(`lock ${key} lost: ${(error as Error).message}`));
+    },
+  );
   const lock: HeldLock = {
     signal: lost.signal,
     assertHeld() {
@@ -70,7 +96,7 @@ export async function withAdvisoryLock<T>(
     released = true;
     if (!lost.signal.aborted) {
       release();
-      await session.catch(() => {});
+      await ended;
     }
   }
 }

@@ -107,4 +107,46 @@ describe("an advisory lock whose session is lost", () => {
     expect(await Promise.all([a, b])).toEqual([1, 2]);
     expect(order).toEqual(["a in", "a out", "b in"]);
   });
+
+  it("waiters never hold every connection while the holder needs one for a lock inside its lock", async () => {
+    // one pool of three connections, as a worker's lock sessions share one: the holder of an
+    // environment's lock, five jobs waiting for it, and the holder's lock inside its lock
+    const shared = createDb(url, { max: 3 });
+    try {
+      const env = `reconcile:env_${randomBytes(4).toString("hex")}`;
+      const network = `network:env_${randomBytes(4).toString("hex")}`;
+      const order: string[] = [];
+      let holding!: () => void;
+      const holds = new Promise<void>((resolve) => {
+        holding = resolve;
+      });
+      let waitersQueued!: () => void;
+      const queued = new Promise<void>((resolve) => {
+        waitersQueued = resolve;
+      });
+      const first = withAdvisoryLock(shared.sql, env, async () => {
+        order.push("holder in");
+        holding();
+        await queued;
+        await sleep(300); // the waiters have taken every other connection of the pool by now
+        const inner = await withAdvisoryLock(shared.sql, network, async () => "inner");
+        order.push(`holder's ${inner} lock`);
+        return "holder";
+      });
+      await holds;
+      const waiters = Array.from({ length: 5 }, (_, i) =>
+        withAdvisoryLock(shared.sql, env, async () => {
+          order.push("waiter");
+          return i;
+        }),
+      );
+      waitersQueued();
+      expect(await first).toBe("holder");
+      expect((await Promise.all(waiters)).sort()).toEqual([0, 1, 2, 3, 4]);
+      expect(order.slice(0, 2)).toEqual(["holder in", "holder's inner lock"]);
+      expect(order.filter((o) => o === "waiter")).toHaveLength(5);
+    } finally {
+      await shared.close();
+    }
+  }, 20_000); // a deadlock would wait forever
 });

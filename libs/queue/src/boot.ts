@@ -19,6 +19,10 @@ import type { Redis } from "ioredis";
 
 export interface WorkerDeps {
   db: Db;
+  /**
+   * A pool of its own for the sessions that hold advisory locks (withAdvisoryLock) and LISTEN:
+   * a lock holder's queries go through `db`, never waiting behind the sessions of locks.
+   */
   sql: Sql;
   producer: Producer;
   log: Logger;
@@ -39,11 +43,12 @@ export async function bootWorker(options: {
 }): Promise<void> {
   const { env } = options;
   const log = createLogger(options.name, env.LOG_LEVEL);
-  const {
-    db,
-    sql,
-    close: closeDb,
-  } = createDb(env.DATABASE_URL, { max: env.EDGEPLANE_WORKER_CONCURRENCY + 4 });
+  const { db, close: closeDb } = createDb(env.DATABASE_URL, { max: env.EDGEPLANE_WORKER_CONCURRENCY + 4 });
+  // a job may hold a lock inside its lock (an environment's, then its network's); a job that
+  // outlived its queue lock may run twice at once (BullMQ hands a stalled job out again)
+  const { sql, close: closeLocks } = createDb(env.DATABASE_URL, {
+    max: 2 * env.EDGEPLANE_WORKER_CONCURRENCY + 4,
+  });
   const producerRedis = createRedis(env.REDIS_URL);
   const workerRedis = createRedis(env.REDIS_URL);
   const producer = createProducer({
@@ -84,6 +89,7 @@ export async function bootWorker(options: {
         workerRedis.disconnect();
       },
       closeDb,
+      closeLocks,
       ...(options.closers ?? []),
     ],
   });

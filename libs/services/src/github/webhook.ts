@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import {
   and,
+  type Db,
   type EnvironmentRow,
   environments,
   eq,
@@ -70,6 +71,11 @@ const LINKED_PROJECTS = prepare(
   sql`select *, ${rowVersion(projects)} as version from ${projects}
     where ${projects.repository} = ${placeholder("repository")}`,
 );
+/** The projects linked to a repository as they are now: only ids and versions, to compare. */
+const LINKED_VERSIONS = prepare(
+  sql`select ${projects.id} as id, ${rowVersion(projects)} as version from ${projects}
+    where ${projects.repository} = ${placeholder("repository")}`,
+);
 const RECORD_DELIVERY = prepare(
   statements
     .insert(webhookDeliveries)
@@ -119,6 +125,47 @@ interface LinkedProject {
   version: string;
 }
 
+/** Every project linked to a repository, as read; `cached` if read by an earlier delivery. */
+interface Linked {
+  projects: LinkedProject[];
+  cached: boolean;
+}
+
+/** Per db, the projects linked to each repository as deliveries last read them; bounded. */
+const linkedByRepository = new WeakMap<Db, Map<string, LinkedProject[]>>();
+const LINKED_AT_MOST = 1000;
+
+/**
+ * The projects linked to `repository` (lower case): as this process last read them, unless
+ * `fresh`, or none were. A delivery's transaction checks that the set is still what it was read as
+ * (see sendDelivery), so a cached set never decides anything written; one that refuses a delivery
+ * is read again first. A repository with no linked project is never cached.
+ */
+async function linkedProjects(db: Db, repository: string, fresh: boolean): Promise<Linked> {
+  let byRepository = linkedByRepository.get(db);
+  if (!byRepository) {
+    byRepository = new Map();
+    linkedByRepository.set(db, byRepository);
+  }
+  const cached = fresh ? undefined : byRepository.get(repository);
+  if (cached) return { projects: cached, cached: true };
+  byRepository.delete(repository);
+  const rows = await runPrepared(db, LINKED_PROJECTS, { repository });
+  const read = rows.map((raw) => ({ project: rowOf(projects, raw), version: String(raw.version) }));
+  if (read.length > 0) {
+    if (byRepository.size >= LINKED_AT_MOST) byRepository.clear();
+    byRepository.set(repository, read);
+  }
+  return { projects: read, cached: false };
+}
+
+/** Whether the linked projects now (ids and versions) are the ones `read` holds, at the same versions. */
+function sameLinked(read: LinkedProject[], now: Array<Record<string, unknown>>): boolean {
+  if (now.length !== read.length) return false;
+  const versions = new Map(read.map(({ project, version }) => [project.id, version]));
+  return now.every((row) => versions.get(String(row.id)) === String(row.version));
+}
+
 /** A result wanted after the commit, or by nobody if the transaction fails: never an unhandled rejection. */
 function later<T>(promise: Promise<T>): Promise<T> {
   promise.catch(() => {});
@@ -158,25 +205,23 @@ export async function receiveGithubWebhook({
   const repository = (body as { repository?: { full_name?: unknown } })?.repository?.full_name;
   if (typeof repository !== "string") throw badRequest("payload names no repository");
 
-  // the linked projects whose secret signed the body, each with the version its row was read at
-  const verifiedProjects = async () => {
-    const linked = await runPrepared(ctx.db, LINKED_PROJECTS, { repository: repository.toLowerCase() });
-    if (linked.length === 0) throw notFound(`no project is linked to repository ${repository}`);
+  // the linked projects whose secret signed the body, each with the version its row was read at;
+  // refused only on the grounds of a fresh read
+  const linkedRepository = repository.toLowerCase();
+  const verifiedProjects = async (fresh: boolean): Promise<{ linked: Linked; verified: LinkedProject[] }> => {
+    const linked = await linkedProjects(ctx.db, linkedRepository, fresh);
+    if (linked.projects.length === 0) throw notFound(`no project is linked to repository ${repository}`);
     const verified: LinkedProject[] = [];
-    for (const raw of linked) {
-      const project = rowOf(projects, raw);
-      if (
-        project.webhookSecret &&
-        (await verifyWebhookSignature(project.webhookSecret, rawBody, headers.signature))
-      ) {
-        verified.push({ project, version: String(raw.version) });
-      }
+    for (const candidate of linked.projects) {
+      const secret = candidate.project.webhookSecret;
+      if (secret && (await verifyWebhookSignature(secret, rawBody, headers.signature)))
+        verified.push(candidate);
     }
-    if (verified.length === 0)
-      throw new DomainError("unauthorized", "missing or invalid X-Hub-Signature-256");
-    return verified;
+    if (verified.length > 0) return { linked, verified };
+    if (linked.cached) return verifiedProjects(true);
+    throw new DomainError("unauthorized", "missing or invalid X-Hub-Signature-256");
   };
-  let verified = await verifiedProjects();
+  let { linked, verified } = await verifiedProjects(false);
 
   let event: GithubEvent;
   try {
@@ -196,7 +241,7 @@ export async function receiveGithubWebhook({
   const name = environmentOf(event);
   for (let attempt = 0; ; attempt++) {
     try {
-      if (attempt > 0) verified = await verifiedProjects();
+      if (attempt > 0) ({ linked, verified } = await verifiedProjects(true));
       // group-committed with the other intent writes; never with another write to the same
       // environment (what it decides rests on the row it locks) nor another copy of this delivery
       const keys = [
@@ -205,7 +250,7 @@ export async function receiveGithubWebhook({
       ];
       const { after, ...result } = await intentWrites(ctx.db).run(
         keys,
-        (tx) => sendDelivery(tx, ctx, delivery, event, verified),
+        (tx) => sendDelivery(tx, ctx, delivery, event, linked.projects, verified),
         { exclusive: true },
       );
       for (const job of after) await job();
@@ -226,27 +271,32 @@ const environmentOf = (event: GithubEvent) =>
   event.kind === "pull_request" ? `pr-${event.payload.number}` : "";
 
 /**
- * A delivery's transaction, COMMIT included: its record and the lock on each linked project's
- * environment first, then what the event does to each, decided from what those return. Jobs to
- * enqueue once it is committed come back in `after` (made anew each time it runs: a group commit
- * may run it again, alone).
+ * A delivery's transaction, COMMIT included: the linked projects checked against `linked` (as the
+ * delivery was verified against them), its record and the lock on each verified project's
+ * environment first, then what the event does to each, decided from what those return. Throws
+ * StaleProject, writing nothing, if a linked project changed, or one was linked or unlinked, since
+ * `linked` was read. Jobs to enqueue once it is committed come back in `after` (made anew each
+ * time it runs: a group commit may run it again, alone).
  */
 async function sendDelivery(
   tx: PipelinedTx,
   ctx: ServiceContext,
   delivery: { id: string; event: string; repository: string; bodySha256: string },
   event: GithubEvent,
+  linked: LinkedProject[],
   verified: LinkedProject[],
 ): Promise<{ duplicate: boolean; outcomes: WebhookOutcome[]; after: Array<() => Promise<void>> }> {
   const after: Array<() => Promise<void>> = [];
   const name = environmentOf(event);
+  const linkedNow = tx.send(LINKED_VERSIONS, { repository: delivery.repository.toLowerCase() });
   const recorded = tx.send(RECORD_DELIVERY, delivery);
   const locked = verified.map(({ project }) =>
     event.kind === "pull_request"
       ? tx.send(LOCK_ENVIRONMENT, { projectId: project.id, name })
       : Promise.resolve([]),
   );
-  const [[fresh], ...current] = await Promise.all([recorded, ...locked]);
+  const [now, [fresh], ...current] = await Promise.all([linkedNow, recorded, ...locked]);
+  if (!sameLinked(linked, now)) throw new StaleProject();
   if (!fresh) return { duplicate: true, outcomes: [], after };
   const outcomes: WebhookOutcome[] = [];
   const confirmations: Array<Promise<unknown>> = [];
