@@ -47,7 +47,7 @@ export async function withAdvisoryLock<T>(
   });
   const lost = new AbortController();
   let released = false;
-  /** One attempt: resolves `acquired` once the lock is held, or rejects it if this attempt ended first. */
+  /** One attempt: `held` once the lock is held; `session` rejects if the attempt ends before (a wait too long). */
   const attempt = () => {
     let acquired!: () => void;
     const held = new Promise<void>((resolve) => {

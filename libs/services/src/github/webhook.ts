@@ -45,6 +45,7 @@ import {
 } from "@edgeplane/pipeline";
 import { z } from "zod";
 import type { ServiceContext } from "../context.ts";
+import { LastRead } from "../projects/last-read.ts";
 
 export interface WebhookHeaders {
   event: string | undefined;
@@ -125,15 +126,15 @@ interface LinkedProject {
   version: string;
 }
 
-/** Every project linked to a repository, as read; `cached` if read by an earlier delivery. */
+/** Every project linked to a repository (lower case), as read; `cached` if read by an earlier delivery. */
 interface Linked {
+  repository: string;
   projects: LinkedProject[];
   cached: boolean;
 }
 
-/** Per db, the projects linked to each repository as deliveries last read them; bounded. */
-const linkedByRepository = new WeakMap<Db, Map<string, LinkedProject[]>>();
-const LINKED_AT_MOST = 1000;
+/** The projects linked to each repository, as deliveries last read them. */
+const linkedByRepository = new LastRead<LinkedProject[]>(1000);
 
 /**
  * The projects linked to `repository` (lower case): as this process last read them, unless
@@ -142,21 +143,16 @@ const LINKED_AT_MOST = 1000;
  * is read again first. A repository with no linked project is never cached.
  */
 async function linkedProjects(db: Db, repository: string, fresh: boolean): Promise<Linked> {
-  let byRepository = linkedByRepository.get(db);
-  if (!byRepository) {
-    byRepository = new Map();
-    linkedByRepository.set(db, byRepository);
-  }
-  const cached = fresh ? undefined : byRepository.get(repository);
-  if (cached) return { projects: cached, cached: true };
-  byRepository.delete(repository);
-  const rows = await runPrepared(db, LINKED_PROJECTS, { repository });
-  const read = rows.map((raw) => ({ project: rowOf(projects, raw), version: String(raw.version) }));
-  if (read.length > 0) {
-    if (byRepository.size >= LINKED_AT_MOST) byRepository.clear();
-    byRepository.set(repository, read);
-  }
-  return { projects: read, cached: false };
+  const { value, cached } = await linkedByRepository.get(db, repository, {
+    fresh,
+    read: async () =>
+      (await runPrepared(db, LINKED_PROJECTS, { repository })).map((raw) => ({
+        project: rowOf(projects, raw),
+        version: String(raw.version),
+      })),
+    keep: (read) => read.length > 0,
+  });
+  return { repository, projects: value, cached };
 }
 
 /** Whether the linked projects now (ids and versions) are the ones `read` holds, at the same versions. */
@@ -207,9 +203,8 @@ export async function receiveGithubWebhook({
 
   // the linked projects whose secret signed the body, each with the version its row was read at;
   // refused only on the grounds of a fresh read
-  const linkedRepository = repository.toLowerCase();
   const verifiedProjects = async (fresh: boolean): Promise<{ linked: Linked; verified: LinkedProject[] }> => {
-    const linked = await linkedProjects(ctx.db, linkedRepository, fresh);
+    const linked = await linkedProjects(ctx.db, repository.toLowerCase(), fresh);
     if (linked.projects.length === 0) throw notFound(`no project is linked to repository ${repository}`);
     const verified: LinkedProject[] = [];
     for (const candidate of linked.projects) {
@@ -250,7 +245,7 @@ export async function receiveGithubWebhook({
       ];
       const { after, ...result } = await intentWrites(ctx.db).run(
         keys,
-        (tx) => sendDelivery(tx, ctx, delivery, event, linked.projects, verified),
+        (tx) => sendDelivery(tx, ctx, delivery, event, linked, verified),
         { exclusive: true },
       );
       for (const job of after) await job();
@@ -283,12 +278,12 @@ async function sendDelivery(
   ctx: ServiceContext,
   delivery: { id: string; event: string; repository: string; bodySha256: string },
   event: GithubEvent,
-  linked: LinkedProject[],
+  linked: Linked,
   verified: LinkedProject[],
 ): Promise<{ duplicate: boolean; outcomes: WebhookOutcome[]; after: Array<() => Promise<void>> }> {
   const after: Array<() => Promise<void>> = [];
   const name = environmentOf(event);
-  const linkedNow = tx.send(LINKED_VERSIONS, { repository: delivery.repository.toLowerCase() });
+  const linkedNow = tx.send(LINKED_VERSIONS, { repository: linked.repository });
   const recorded = tx.send(RECORD_DELIVERY, delivery);
   const locked = verified.map(({ project }) =>
     event.kind === "pull_request"
@@ -296,7 +291,7 @@ async function sendDelivery(
       : Promise.resolve([]),
   );
   const [now, [fresh], ...current] = await Promise.all([linkedNow, recorded, ...locked]);
-  if (!sameLinked(linked, now)) throw new StaleProject();
+  if (!sameLinked(linked.projects, now)) throw new StaleProject();
   if (!fresh) return { duplicate: true, outcomes: [], after };
   const outcomes: WebhookOutcome[] = [];
   const confirmations: Array<Promise<unknown>> = [];

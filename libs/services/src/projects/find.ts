@@ -9,6 +9,7 @@ import {
   sql,
 } from "@edgeplane/db";
 import { notFound } from "@edgeplane/domain";
+import { LastRead } from "./last-read.ts";
 
 // drizzle selects either whole tables or named fields: every column, and the version beside them
 const WITH_VERSION = prepare(
@@ -29,9 +30,8 @@ export async function findProjectByName(db: Db, name: string): Promise<ProjectRo
   return (await lookUp(db, name)).row;
 }
 
-/** Projects by name, per db, as deploys last read them; bounded (the whole map goes past the bound). */
-const known = new WeakMap<Db, Map<string, { row: ProjectRow; version: string }>>();
-const KNOWN_AT_MOST = 1000;
+/** Projects by name, as deploys last read them. */
+const known = new LastRead<{ row: ProjectRow; version: string }>(1000);
 
 /**
  * The project row by name with its version, as last read by this process (`cached`), for a verb
@@ -44,16 +44,9 @@ export async function findProjectForWrite(
   name: string,
   options: { fresh?: boolean } = {},
 ): Promise<{ row: ProjectRow; version: string; cached: boolean }> {
-  let byName = known.get(db);
-  if (!byName) {
-    byName = new Map();
-    known.set(db, byName);
-  }
-  const cached = options.fresh ? undefined : byName.get(name);
-  if (cached) return { ...cached, cached: true };
-  byName.delete(name);
-  const found = await lookUp(db, name);
-  if (byName.size >= KNOWN_AT_MOST) byName.clear();
-  byName.set(name, found);
-  return { ...found, cached: false };
+  const { value, cached } = await known.get(db, name, {
+    fresh: options.fresh ?? false,
+    read: () => lookUp(db, name),
+  });
+  return { ...value, cached };
 }
