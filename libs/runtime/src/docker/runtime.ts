@@ -320,7 +320,20 @@ export class DockerRuntime implements Runtime {
     }
   }
 
+  /** A holder at `address`; a start that fails is tried once more with a new container. */
   private async makeHolder(
+    spec: { projectId: string; environmentId: string; network: { name: string } },
+    image: string,
+    address: string,
+  ): Promise<void> {
+    try {
+      await this.makeHolderOnce(spec, image, address);
+    } catch {
+      await this.makeHolderOnce(spec, image, address);
+    }
+  }
+
+  private async makeHolderOnce(
     spec: { projectId: string; environmentId: string; network: { name: string } },
     image: string,
     address: string,
@@ -343,7 +356,11 @@ export class DockerRuntime implements Runtime {
         ReadonlyRootfs: true,
         SecurityOpt: ["no-new-privileges"],
         CapDrop: ["ALL"],
-        Memory: 16 * 1024 * 1024,
+        // a limit, not a reservation: the program itself needs one page, but the runtime's own
+        // start-up (runc copies its binary into memory the container is charged for) does not fit
+        // in 16 MiB every time, and an out-of-memory kill then fails the start ("cannot start a
+        // stopped process")
+        Memory: 64 * 1024 * 1024,
         PidsLimit: 1,
       },
       NetworkingConfig: {
