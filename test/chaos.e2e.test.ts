@@ -155,7 +155,7 @@ describe("chaos: committed intent converges whatever breaks", () => {
     let last: unknown;
     while (Date.now() < deadline) {
       try {
-        const value = await probe();
+        const value = await answeredWithin(what, probe(), 30_000);
         if (value !== undefined) return value;
       } catch (error) {
         last = error;
@@ -169,7 +169,11 @@ describe("chaos: committed intent converges whatever breaks", () => {
   async function answeredWithin<T>(what: string, answer: Promise<T>, timeoutMs = 60_000): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: no answer in ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(
+        () =>
+          reject(new Error(`${what}: no answer in ${timeoutMs} ms\n${system.logs.slice(-60).join("\n")}`)),
+        timeoutMs,
+      );
     });
     try {
       return await Promise.race([answer, late]);
@@ -333,7 +337,7 @@ describe("chaos: committed intent converges whatever breaks", () => {
       Promise.all(["p-0", "p-1", "p-2", "p-down", "p-down"].map((env, i) => deploy(env, 6 + i))),
     );
     await pg.start();
-    const inFlight = await Promise.all(burst);
+    const inFlight = await answeredWithin("deploys sent as Postgres stopped", Promise.all(burst));
     // once it is back, each environment takes a deploy again (after the pool reconnects)
     const after: Request[] = [];
     for (const [i, env] of ["p-0", "p-1", "p-2"].entries()) {

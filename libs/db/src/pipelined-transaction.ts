@@ -1,8 +1,9 @@
 import type { SQLWrapper } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
 import type { Db } from "./client.ts";
+import { isUnavailable } from "./errors.ts";
 import type { PreparedStatement } from "./prepared.ts";
-import { clientOf, type RawRow } from "./raw.ts";
+import { type RawRow, reserveOf } from "./raw.ts";
 
 /** A transaction whose statements go out without waiting for the answers of the ones before. */
 export interface PipelinedTx {
@@ -32,18 +33,37 @@ const dialect = new PgDialect();
  * without, COMMIT is sent then. If `fn` throws before committing, the transaction is rolled back.
  */
 export async function pipelinedTransaction<T>(db: Db, fn: (tx: PipelinedTx) => Promise<T>): Promise<T> {
-  const connection = await clientOf(db).reserve();
+  const { connection, lost: poolLost } = await reserveOf(db);
   const sent: Array<Promise<unknown>> = [];
   let failure: { error: unknown } | null = null;
   let ended: Promise<void> | null = null;
+  /**
+   * The connection was lost, or may have been (a statement failed for want of Postgres, or the pool
+   * lost a connection). The driver may have connected it again and handed it to another caller:
+   * nothing more is sent on it, not even a ROLLBACK (a lost session rolls back with it), and it is
+   * not released (the pool, being replaced, ends it).
+   */
+  let lost = false;
 
   const dispatch = (text: string, params: unknown[], prepare: boolean) => {
+    if (!lost && poolLost()) {
+      lost = true;
+      failure ??= {
+        error: Object.assign(new Error("lost the connection to Postgres"), { code: "CONNECTION_CLOSED" }),
+      };
+    }
+    if (lost) {
+      const rows = Promise.reject(failure?.error);
+      rows.catch(() => {});
+      return rows;
+    }
     // execute(): on the wire now, in the order sent (awaiting alone would send it a tick later)
     const query = connection.unsafe(text, params as never[], { prepare }).execute();
     const rows = Promise.resolve(query).then(
       (result) => result as unknown as RawRow[] & { command?: string },
       (error: unknown) => {
         failure ??= { error };
+        if (isUnavailable(error)) lost = true;
         throw error;
       },
     );
@@ -84,7 +104,7 @@ export async function pipelinedTransaction<T>(db: Db, fn: (tx: PipelinedTx) => P
     try {
       result = await fn(tx);
     } catch (error) {
-      if (!ended) end("rollback");
+      if (!ended && !lost) end("rollback");
       throw error;
     }
     await (ended ?? end("commit"));
@@ -92,6 +112,6 @@ export async function pipelinedTransaction<T>(db: Db, fn: (tx: PipelinedTx) => P
   } finally {
     // the connection goes back to the pool only once it has answered everything sent on it
     await Promise.all(sent);
-    connection.release();
+    if (!lost && !poolLost()) connection.release();
   }
 }

@@ -11,18 +11,45 @@ export type RawRow = Record<string, unknown>;
 
 export type PgClient = postgres.Sql<Record<string, unknown>>;
 
-const clients = new WeakMap<object, () => PgClient>();
+/** A connection of the pool, for a caller's alone until it releases it. */
+export type ReservedClient = Awaited<ReturnType<PgClient["reserve"]>>;
 
-/** Makes the pool behind `db` reachable by `clientOf` (createDb registers every db it makes). */
-export function registerClient(db: object, client: () => PgClient): void {
-  clients.set(db, client);
+/** A reserved connection, and whether its pool has lost a connection since (then it may be gone too). */
+export interface Reserved {
+  connection: ReservedClient;
+  /** True once a connection of its pool was lost: nothing more may be sent on it, nor may it be released. */
+  lost(): boolean;
+}
+
+interface Registered {
+  client: () => PgClient;
+  reserve: () => Promise<Reserved>;
+}
+
+const clients = new WeakMap<object, Registered>();
+
+/**
+ * Makes the pool behind `db` reachable by `clientOf` and `reserveOf` (createDb registers every db
+ * it makes); `reserve` takes a connection of it for one caller.
+ */
+export function registerClient(db: object, client: () => PgClient, reserve: () => Promise<Reserved>): void {
+  clients.set(db, { client, reserve });
+}
+
+function registered(db: object): Registered {
+  const found = clients.get(db);
+  if (!found) throw new Error("no connection pool behind this db: make it with createDb");
+  return found;
 }
 
 /** The pool behind `db`, as it is now (a resilient pool replaces its pool after a lost connection). */
 export function clientOf(db: object): PgClient {
-  const client = clients.get(db);
-  if (!client) throw new Error("no connection pool behind this db: make it with createDb");
-  return client();
+  return registered(db).client();
+}
+
+/** A connection of the pool behind `db`, the caller's alone until it releases it. */
+export function reserveOf(db: object): Promise<Reserved> {
+  return registered(db).reserve();
 }
 
 const columnsOf = new WeakMap<Table, Array<[string, ReturnType<typeof getTableColumns>[string]]>>();

@@ -1,6 +1,6 @@
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
-import { registerClient } from "./raw.ts";
+import { type Reserved, type ReservedClient, registerClient } from "./raw.ts";
 import * as schema from "./schema.ts";
 
 /*
@@ -16,6 +16,14 @@ import * as schema from "./schema.ts";
  *    through the connection's close, or belongs to a pool that is being retired), and
  *  - a pool that lost a connection is replaced by a fresh one; the old pool is ended in the
  *    background (queries still running on it finish or fail within seconds).
+ * Two more follow from a lost connection (porsager/postgres#1195 and its kin): a caller waiting to
+ * reserve a connection can be handed to the lost connection's reconnection, which drops it (the
+ * wait never ends: the request behind it hangs for good); and a reserved connection's holder that
+ * goes on sending after the loss sends on the reconnected connection, which may be another
+ * caller's by then (its COMMIT in their transaction). So a pool that lost a connection is done with
+ * reservations at once, before it is replaced: what reserved a connection of it is told (`lost`)
+ * and sends nothing more, and a wait for one of its connections is given up and made again on the
+ * pool that replaces it (no statement was sent: asking again is safe).
  */
 
 let guarded = false;
@@ -48,6 +56,22 @@ type Drizzle = PostgresJsDatabase<typeof schema> & { $client: PgSql };
 interface Pool {
   sql: PgSql;
   db: Drizzle;
+  /** A connection of this pool was lost: it is to be replaced, and reserves no connection any more. */
+  lost: boolean;
+  /** Resolves once the pool was replaced (or the whole closed). */
+  replaced: Promise<void>;
+  markReplaced: () => void;
+}
+
+/** Pools a reservation tries at most, while the pools it tries lose connections (Postgres away). */
+const RESERVE_ATTEMPTS = 3;
+
+function deferred(): [Promise<void>, () => void] {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return [promise, resolve];
 }
 
 /**
@@ -65,17 +89,26 @@ export function createResilientPool(url: string, options: { max: number; recycle
 
   const open = (): Pool => {
     const id = ++generation;
-    const sql = postgres(url, {
-      max: options.max,
-      onnotice: () => {},
-      connect_timeout: 10,
-      // connections end only when lost, so a close always means trouble (see recycle)
-      max_lifetime: null,
-      onclose: () => {
-        if (id === generation) recycle();
-      },
-    });
-    return { sql, db: drizzle(sql, { schema }) };
+    const [replaced, markReplaced] = deferred();
+    const pool: Pool = {
+      sql: postgres(url, {
+        max: options.max,
+        onnotice: () => {},
+        connect_timeout: 10,
+        // connections end only when lost, so a close always means trouble (see recycle)
+        max_lifetime: null,
+        onclose: () => {
+          pool.lost = true;
+          if (id === generation) recycle();
+        },
+      }),
+      db: undefined as unknown as Drizzle,
+      lost: false,
+      replaced,
+      markReplaced,
+    };
+    pool.db = drizzle(pool.sql, { schema });
+    return pool;
   };
 
   let current = open();
@@ -86,6 +119,7 @@ export function createResilientPool(url: string, options: { max: number; recycle
     lastRecycle = Date.now();
     const old = current;
     current = open();
+    old.markReplaced();
     const ended = old.sql
       .end({ timeout: 5 })
       .catch(() => {})
@@ -115,7 +149,50 @@ export function createResilientPool(url: string, options: { max: number; recycle
     apply: (_target, thisArg, args) =>
       Reflect.apply(current.sql as unknown as (...a: unknown[]) => unknown, thisArg, args),
   });
-  registerClient(db, () => current.sql);
+  /**
+   * A connection of the current pool, and whether that pool has lost a connection since. A pool
+   * that loses one while this waits is given up (a connection it hands over after all goes straight
+   * back, unused) and its replacement asked.
+   */
+  const reserve = async (attempt = 1): Promise<Reserved> => {
+    const pool = current;
+    let outcome: { connection: ReservedClient } | { error: unknown } | null = null;
+    if (!pool.lost) {
+      const waiting = pool.sql.reserve();
+      try {
+        // a wait the driver dropped ends when the pool is replaced
+        outcome = await Promise.race([
+          waiting.then((connection) => ({ connection })),
+          pool.replaced.then(() => null),
+        ]);
+      } catch (error) {
+        outcome = { error };
+      }
+      if (outcome && "connection" in outcome) {
+        if (!pool.lost) return { connection: outcome.connection, lost: () => pool.lost };
+        outcome.connection.release();
+        outcome = null;
+      } else if (!outcome) {
+        void waiting.then(
+          (connection) => connection.release(),
+          () => {},
+        );
+      }
+    }
+    if (closing || !pool.lost || attempt >= RESERVE_ATTEMPTS) {
+      throw (
+        outcome?.error ??
+        Object.assign(new Error("lost the connection to Postgres"), { code: "CONNECTION_CLOSED" })
+      );
+    }
+    await pool.replaced;
+    return reserve(attempt + 1);
+  };
+  registerClient(
+    db,
+    () => current.sql,
+    () => reserve(),
+  );
 
   return {
     db,
@@ -123,6 +200,7 @@ export function createResilientPool(url: string, options: { max: number; recycle
     close: async () => {
       closing = true;
       if (pendingRecycle) clearTimeout(pendingRecycle);
+      current.markReplaced();
       await Promise.all([current.sql.end({ timeout: 5 }), ...retired]);
     },
   };
