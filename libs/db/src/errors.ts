@@ -49,6 +49,11 @@ const UNAVAILABLE_CODES = new Set([
   "08004",
 ]);
 
+/** A connection to Postgres was lost, or may have been: unavailable (see isUnavailable), as the driver's own. */
+export function connectionLost(): Error {
+  return Object.assign(new Error("lost the connection to Postgres"), { code: "CONNECTION_CLOSED" });
+}
+
 /**
  * Postgres or Redis unreachable: the caller should retry. A transaction that did not commit stored
  * nothing; intent is only ever written in one transaction.

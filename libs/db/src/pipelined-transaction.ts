@@ -1,7 +1,7 @@
 import type { SQLWrapper } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
 import type { Db } from "./client.ts";
-import { isUnavailable } from "./errors.ts";
+import { connectionLost, isUnavailable } from "./errors.ts";
 import type { PreparedStatement } from "./prepared.ts";
 import { type RawRow, reserveOf } from "./raw.ts";
 
@@ -48,9 +48,7 @@ export async function pipelinedTransaction<T>(db: Db, fn: (tx: PipelinedTx) => P
   const dispatch = (text: string, params: unknown[], prepare: boolean) => {
     if (!lost && poolLost()) {
       lost = true;
-      failure ??= {
-        error: Object.assign(new Error("lost the connection to Postgres"), { code: "CONNECTION_CLOSED" }),
-      };
+      failure ??= { error: connectionLost() };
     }
     if (lost) {
       const rows = Promise.reject(failure?.error);

@@ -1,5 +1,6 @@
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
+import { connectionLost } from "./errors.ts";
 import { type Reserved, type ReservedClient, registerClient } from "./raw.ts";
 import * as schema from "./schema.ts";
 
@@ -180,10 +181,7 @@ export function createResilientPool(url: string, options: { max: number; recycle
       }
     }
     if (closing || !pool.lost || attempt >= RESERVE_ATTEMPTS) {
-      throw (
-        outcome?.error ??
-        Object.assign(new Error("lost the connection to Postgres"), { code: "CONNECTION_CLOSED" })
-      );
+      throw outcome?.error ?? connectionLost();
     }
     await pool.replaced;
     return reserve(attempt + 1);
