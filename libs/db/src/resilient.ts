@@ -1,7 +1,7 @@
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import { connectionLost } from "./errors.ts";
-import { type Reserved, type ReservedClient, registerClient } from "./raw.ts";
+import { type Reserved, registerClient } from "./raw.ts";
 import * as schema from "./schema.ts";
 
 /*
@@ -91,24 +91,18 @@ export function createResilientPool(url: string, options: { max: number; recycle
   const open = (): Pool => {
     const id = ++generation;
     const [replaced, markReplaced] = deferred();
-    const pool: Pool = {
-      sql: postgres(url, {
-        max: options.max,
-        onnotice: () => {},
-        connect_timeout: 10,
-        // connections end only when lost, so a close always means trouble (see recycle)
-        max_lifetime: null,
-        onclose: () => {
-          pool.lost = true;
-          if (id === generation) recycle();
-        },
-      }),
-      db: undefined as unknown as Drizzle,
-      lost: false,
-      replaced,
-      markReplaced,
-    };
-    pool.db = drizzle(pool.sql, { schema });
+    const sql = postgres(url, {
+      max: options.max,
+      onnotice: () => {},
+      connect_timeout: 10,
+      // connections end only when lost, so a close always means trouble (see recycle)
+      max_lifetime: null,
+      onclose: () => {
+        pool.lost = true;
+        if (id === generation) recycle();
+      },
+    });
+    const pool: Pool = { sql, db: drizzle(sql, { schema }), lost: false, replaced, markReplaced };
     return pool;
   };
 
@@ -157,32 +151,24 @@ export function createResilientPool(url: string, options: { max: number; recycle
    */
   const reserve = async (attempt = 1): Promise<Reserved> => {
     const pool = current;
-    let outcome: { connection: ReservedClient } | { error: unknown } | null = null;
+    let error: unknown = connectionLost();
     if (!pool.lost) {
       const waiting = pool.sql.reserve();
-      try {
-        // a wait the driver dropped ends when the pool is replaced
-        outcome = await Promise.race([
-          waiting.then((connection) => ({ connection })),
-          pool.replaced.then(() => null),
-        ]);
-      } catch (error) {
-        outcome = { error };
-      }
-      if (outcome && "connection" in outcome) {
-        if (!pool.lost) return { connection: outcome.connection, lost: () => pool.lost };
-        outcome.connection.release();
-        outcome = null;
-      } else if (!outcome) {
-        void waiting.then(
-          (connection) => connection.release(),
-          () => {},
-        );
-      }
+      // a wait the driver dropped ends when the pool is replaced
+      const connection = await Promise.race([
+        waiting.catch((failure: unknown) => {
+          error = failure;
+          return null;
+        }),
+        pool.replaced.then(() => null),
+      ]);
+      if (connection && !pool.lost) return { connection, lost: () => pool.lost };
+      void waiting.then(
+        (late) => late.release(),
+        () => {},
+      );
     }
-    if (closing || !pool.lost || attempt >= RESERVE_ATTEMPTS) {
-      throw outcome?.error ?? connectionLost();
-    }
+    if (closing || !pool.lost || attempt >= RESERVE_ATTEMPTS) throw error;
     await pool.replaced;
     return reserve(attempt + 1);
   };
